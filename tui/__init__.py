@@ -1,0 +1,3 @@
+"""hats: wear many AWS hats from one terminal."""
+
+__version__ = "0.1.0"
