@@ -1,0 +1,196 @@
+"""The `hats` command: one small function a subcommand.
+
+Everything here is cheap to import: `hats exec` with a cached session reads
+the config, one keyring item and execs, without boto3 or textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+from .credentials import Credentials, utcnow
+from .errors import HatsError
+
+USAGE_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.handler(args) or 0
+    except HatsError as error:
+        print(f"hats: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("hats: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hats", description="AWS credentials in your keyring; MFA sessions and role chains.")
+    parser.add_argument("--version", action="version", version=f"hats {__version__}")
+    parser.add_argument("--backend", help="keyring backend: secret-service, macos, windows or file "
+                                          "(default: $HATS_BACKEND, else the OS keyring)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    add = commands.add_parser("add", help="store a profile's access key in the keyring")
+    add.add_argument("profile")
+    add.add_argument("--env", action="store_true",
+                     help="take the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    add.set_defaults(handler=cmd_add)
+
+    remove = commands.add_parser("remove", help="delete a profile's key and sessions")
+    remove.add_argument("profile")
+    remove.set_defaults(handler=cmd_remove)
+
+    listing = commands.add_parser("list", help="profiles, chains, keys and cached sessions")
+    listing.add_argument("--json", action="store_true", help="print JSON for scripts")
+    listing.set_defaults(handler=cmd_list)
+
+    execute = commands.add_parser("exec", help="run a command (default: $SHELL) with a profile's credentials")
+    execute.add_argument("profile")
+    _credential_options(execute)
+    execute.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    execute.set_defaults(handler=cmd_exec)
+
+    export = commands.add_parser("export", help="print a profile's credentials (env or credential_process JSON)")
+    export.add_argument("profile")
+    export.add_argument("--format", choices=("env", "json"), default="env")
+    _credential_options(export)
+    export.set_defaults(handler=cmd_export)
+
+    clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
+    clear.add_argument("profile", nargs="?")
+    clear.set_defaults(handler=cmd_clear)
+    return parser
+
+
+def _credential_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mfa-token", metavar="CODE", help="the current MFA code, instead of a prompt")
+    parser.add_argument("--renew", action="store_true", help="ignore cached sessions and get new ones")
+
+
+# -- handlers -------------------------------------------------------------
+def cmd_add(args) -> int:
+    profiles = _profiles()
+    if args.profile in profiles and profiles.get(args.profile).is_role:
+        raise HatsError(f"profile '{args.profile}' is a role (role_arn); add the key to its base profile")
+    key = _key_from_env() if args.env else _key_from_prompt()
+    vault = _vault(args)
+    vault.set_key(args.profile, key)
+    where = "" if args.profile in profiles else f" (no [profile {args.profile}] in the AWS config yet)"
+    print(f"Stored the key {key.access_key_id} for '{args.profile}'{where}.", file=sys.stderr)
+    return 0
+
+
+def cmd_remove(args) -> int:
+    if not _vault(args).remove_key(args.profile):
+        raise HatsError(f"no key stored for profile '{args.profile}'")
+    print(f"Removed the key and sessions of '{args.profile}'.", file=sys.stderr)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .listing import profile_rows, render_table
+
+    rows = profile_rows(_profiles(), _vault(args), utcnow())
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(render_table(rows), end="")
+    return 0
+
+
+def cmd_exec(args) -> int:
+    from .environ import child_environment
+    from .shell import default_command, exec_child
+
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    chain, session = _resolve(args)
+    env = child_environment(os.environ, chain, session)
+    exec_child(command or default_command(os.environ), env)
+    return 0  # not reached: exec_child replaces this process
+
+
+def cmd_export(args) -> int:
+    from .environ import child_environment, export_lines
+
+    chain, session = _resolve(args)
+    if args.format == "json":
+        credentials = json.loads(session.credentials.to_json())
+        print(json.dumps({"Version": 1, **{k: v for k, v in credentials.items() if v}}))
+    else:
+        env = child_environment({}, chain, session)
+        print(export_lines(env, tuple(sorted(env))), end="")
+    return 0
+
+
+def cmd_clear(args) -> int:
+    profiles = [args.profile] if args.profile else None
+    count = _vault(args).clear_sessions(profiles)
+    print(f"Cleared {count} session{'s' if count != 1 else ''}.", file=sys.stderr)
+    return 0
+
+
+# -- the pieces handlers share --------------------------------------------
+def _profiles():
+    from .profiles import load
+
+    return load()
+
+
+def _vault(args):
+    from .vault import open_vault
+
+    return open_vault(args.backend)
+
+
+def _resolve(args):
+    from .mfa import source_for
+    from .sessions import Engine
+    from .terminal import read_line
+
+    profiles = _profiles()
+    chain = profiles.chain(args.profile)
+    mfa = source_for(None, args.mfa_token, read_line)
+    engine = Engine(profiles, _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr))
+    return chain, engine.credentials(args.profile, renew=args.renew)
+
+
+def _key_from_env() -> Credentials:
+    key_id, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not key_id or not secret:
+        raise HatsError("--env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set")
+    if os.environ.get("AWS_SESSION_TOKEN"):
+        raise HatsError("the environment holds temporary credentials; hats add stores long-term keys")
+    return _checked_key(key_id, secret)
+
+
+def _key_from_prompt() -> Credentials:
+    from .terminal import read_line, read_secret
+
+    key_id = read_line("Enter Access Key ID: ")
+    secret = read_secret("Enter Secret Access Key: ")
+    return _checked_key(key_id, secret)
+
+
+def _checked_key(key_id: str, secret: str) -> Credentials:
+    key_id, secret = key_id.strip(), secret.strip()
+    if not (16 <= len(key_id) <= 128 and key_id.isalnum() and key_id.isupper()):
+        raise HatsError("that is not an access key id (like AKIAIOSFODNN7EXAMPLE)")
+    if len(secret) < 16 or any(c.isspace() for c in secret):
+        raise HatsError("that is not a secret access key")
+    return Credentials(key_id, secret)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

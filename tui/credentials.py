@@ -1,0 +1,61 @@
+"""AWS credentials as hats passes them around: keys, token, expiry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A key pair, with a session token and expiry when temporary.
+
+    repr() never shows the secret or the token, so a stray log line or
+    traceback cannot leak them.
+    """
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    expiration: datetime | None = None
+
+    @property
+    def is_temporary(self) -> bool:
+        return self.session_token is not None
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        if self.expiration is None:
+            return float("inf")
+        return (self.expiration - (now or utcnow())).total_seconds()
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": iso(self.expiration) if self.expiration else None,
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> "Credentials":
+        data = json.loads(text)
+        expiration = data.get("Expiration")
+        return cls(
+            access_key_id=data["AccessKeyId"],
+            secret_access_key=data["SecretAccessKey"],
+            session_token=data.get("SessionToken"),
+            expiration=parse_iso(expiration) if expiration else None,
+        )
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)

@@ -1,0 +1,39 @@
+"""The errors hats reports to a person: each carries a one-line message."""
+
+
+class HatsError(Exception):
+    """Something the user can act on; printed as one line, never a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(HatsError):
+    """The AWS config or credentials file, or one profile in it, is wrong."""
+
+    exit_code = 2
+
+
+class VaultError(HatsError):
+    """The keyring is missing, locked, or refused an operation."""
+
+    exit_code = 3
+
+
+class NoKeyError(VaultError):
+    """No long-term key stored for a base profile."""
+
+
+class MfaError(HatsError):
+    """An MFA code could not be had, or was refused by AWS."""
+
+    exit_code = 4
+
+
+class MfaCodeRejected(MfaError):
+    """AWS refused the code: the user may try another."""
+
+
+class StsError(HatsError):
+    """STS refused a call or could not be reached."""
+
+    exit_code = 5

@@ -1,0 +1,128 @@
+"""An encrypted file of secrets, for machines with no OS keyring.
+
+One JSON file holds every item, each sealed with AES-256-GCM under a key
+derived from the passphrase with Argon2id. The key is derived once per
+process (keyrings.cryptfile derives it again for every item, ~0.4 s each),
+the item name is bound to its ciphertext as associated data so items cannot
+be swapped, and writes go to a temporary file that replaces the old one only
+when complete, so a failed write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import VaultError
+
+FORMAT = "hats-encrypted-file-1"
+CHECK_ITEM = "\0check"
+KDF_PARAMS = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
+
+
+class EncryptedFileStore:
+    """get/set/delete of named strings in one encrypted file (0600 in a 0700 dir)."""
+
+    def __init__(self, path: Path, passphrase: "callable[[], str]"):
+        self.path = Path(path)
+        self._passphrase = passphrase
+        self._key: bytes | None = None
+
+    def get(self, name: str) -> str | None:
+        if not self.path.exists():
+            return None
+        document = self._read()
+        sealed = document["items"].get(name)
+        return None if sealed is None else self._open(document, name, sealed)
+
+    def set(self, name: str, value: str) -> None:
+        document = self._read()
+        document["items"][name] = self._seal(document, name, value)
+        self._write(document)
+
+    def delete(self, name: str) -> None:
+        document = self._read()
+        if document["items"].pop(name, None) is not None:
+            self._write(document)
+
+    def _read(self) -> dict:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return self._new_document()
+        except OSError as exc:
+            raise VaultError(f"cannot read the encrypted keyring {self.path}: {exc.strerror}") from None
+        try:
+            document = json.loads(text)
+            assert document["format"] == FORMAT and isinstance(document["items"], dict)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            raise VaultError(f"{self.path} is not a hats encrypted keyring") from None
+        self._open(document, CHECK_ITEM, document["items"][CHECK_ITEM])
+        return document
+
+    def _new_document(self) -> dict:
+        salt = os.urandom(16)
+        document = {"format": FORMAT, "salt": _b64(salt), "kdf": dict(KDF_PARAMS), "items": {}}
+        document["items"][CHECK_ITEM] = self._seal(document, CHECK_ITEM, "ok")
+        return document
+
+    def _derived_key(self, document: dict) -> bytes:
+        if self._key is None:
+            from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+            passphrase = self._passphrase()
+            if not passphrase:
+                raise VaultError("the encrypted keyring needs a passphrase (set HATS_FILE_PASSPHRASE)")
+            kdf = Argon2id(salt=_unb64(document["salt"]), length=32, **document["kdf"])
+            self._key = kdf.derive(passphrase.encode("utf-8"))
+        return self._key
+
+    def _seal(self, document: dict, name: str, value: str) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._derived_key(document)).encrypt(nonce, value.encode("utf-8"), name.encode("utf-8"))
+        return _b64(nonce + sealed)
+
+    def _open(self, document: dict, name: str, sealed: str) -> str:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        raw = _unb64(sealed)
+        try:
+            plain = AESGCM(self._derived_key(document)).decrypt(raw[:12], raw[12:], name.encode("utf-8"))
+        except InvalidTag:
+            if name == CHECK_ITEM:
+                self._key = None
+                raise VaultError(f"wrong passphrase for the encrypted keyring {self.path}") from None
+            raise VaultError(f"item {name!r} in {self.path} is damaged") from None
+        return plain.decode("utf-8")
+
+    def _write(self, document: dict) -> None:
+        directory = self.path.parent
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
+            handle, temporary = tempfile.mkstemp(prefix=".vault-", dir=directory)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump(document, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temporary, self.path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError as exc:
+            raise VaultError(f"cannot write the encrypted keyring {self.path}: {exc.strerror}") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))

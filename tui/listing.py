@@ -1,0 +1,63 @@
+"""`hats list`: every profile with its chain, key and sessions, as rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .errors import ConfigError
+from .profiles import ProfileSet
+from .vault import Vault
+
+COLUMNS = ("profile", "kind", "chain", "account", "mfa", "region", "key", "sessions")
+
+
+def profile_rows(profiles: ProfileSet, vault: Vault, now: datetime) -> list[dict]:
+    keys = set(vault.profiles_with_keys())
+    sessions = vault.sessions()
+    rows = []
+    for profile in sorted(profiles, key=lambda p: p.name):
+        try:
+            chain = [hop.name for hop in profiles.chain(profile.name)]
+            problem = None
+        except ConfigError as error:
+            chain, problem = [], str(error)
+        rows.append({
+            "profile": profile.name,
+            "kind": "role" if profile.is_role else "user",
+            "chain": chain,
+            "account": profile.account_id,
+            "mfa": profiles.mfa_serial_for(profiles.chain(profile.name)) if not problem else profile.mfa_serial,
+            "region": profile.region,
+            "key": "keyring" if profile.name in keys else ("file" if profile.has_file_keys else None),
+            "sessions": [
+                {"kind": s.kind, "expires": s.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "seconds_left": max(0, int((s.expiration - now).total_seconds()))}
+                for s in sessions if s.profile == profile.name],
+            "problem": problem,
+        })
+    return rows
+
+
+def render_table(rows: list[dict]) -> str:
+    cells = [list(map(str.upper, COLUMNS))]
+    for row in rows:
+        cells.append([
+            row["profile"], row["kind"], " > ".join(row["chain"]) or f"! {row['problem']}",
+            row["account"] or "-", _short_mfa(row["mfa"]), row["region"] or "-", row["key"] or "-",
+            ", ".join(f"{s['kind']} {_left(s['seconds_left'])}" for s in row["sessions"]) or "-",
+        ])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS) - 1)]
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] + "\n"
+        for line in cells)
+
+
+def _short_mfa(serial: str | None) -> str:
+    return serial.rsplit("/", 1)[-1] if serial else "-"
+
+
+def _left(seconds: int) -> str:
+    if seconds <= 0:
+        return "expired"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"

@@ -1,0 +1,301 @@
+"""A local STS for tests and the offline demo: a real moto server behind a thin checking layer.
+
+moto answers STS, IAM and S3 for many accounts, but it takes any access key, any
+MFA code and any duration.  `LocalSTS` serves moto on 127.0.0.1 in a background
+thread and puts a WSGI layer in front that does what AWS does and moto does not:
+
+* unknown access keys get InvalidClientTokenId (STS) or InvalidAccessKeyId (S3);
+* a SerialNumber needs a current TOTP code for that device (pyotp, one step of slack);
+* a role's MFA condition holds only for a request with a code, or for keys that
+  descend from one (an MFA GetSessionToken, or an MFA AssumeRole, through chains);
+* a role trusts only the account it was created to trust;
+* role chaining is capped at 3600 s, and no role goes past its MaxSessionDuration.
+
+Choices and moto quirks:
+* Reusing an MFA code is allowed by default, so tests need not wait 30 s between
+  sign-ins; AWS refuses reuse, and `reject_reused_codes=True` does the same.
+* moto's GetSessionToken hands everyone the same AKIA... example key, so the layer
+  swaps in a fresh ASIA key it remembers, and answers GetCallerIdentity for it
+  (the IAM user's ARN, as AWS does).
+* Each request reaches moto with an x-moto-account-id header naming the caller's
+  account, so moto keeps accounts apart.  S3 bucket names are global, as in AWS.
+* moto keeps its state in module globals; start() resets it, so run one LocalSTS
+  per process at a time.  The world is built by calling moto's app in-process.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import pyotp
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.test import Client
+
+STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+IAM_NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+BAD_DEVICE = ("MultiFactorAuthentication failed, unable to validate MFA code.  "
+              "Please verify your MFA serial number is valid and associated with this user.")
+BAD_KEY = "The security token included in the request is invalid."
+CHAIN_LIMIT = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+ROLE_LIMIT = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+
+
+@dataclass
+class Principal:
+    """Who an access key belongs to, and what AWS would remember about how it was issued."""
+    account: str
+    arn: str                      # shown by GetCallerIdentity and in AccessDenied texts
+    user_id: str
+    user_arn: str | None = None   # the IAM user behind user keys and their sessions
+    temporary: bool = False       # ASIA keys: AssumeRole from these is role chaining
+    mfa: bool = False             # aws:MultiFactorAuthPresent for requests signed with it
+
+
+@dataclass
+class Role:
+    trusted_account: str
+    require_mfa: bool
+    max_session_duration: int
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per request would drown test output
+        pass
+
+
+def _random(alphabet: str, n: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _error_xml(code: str, message: str, sts: bool) -> bytes:
+    """STS speaks the query protocol's ErrorResponse; S3 a bare <Error>."""
+    error = f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+    if not sts:
+        return f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    return (f'<ErrorResponse xmlns="{STS_NS[1:-1]}">{error}'
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
+
+
+def _respond(start_response, status: str, body: bytes, headers=None):
+    headers = [(k, v) for k, v in (headers or [("Content-Type", "text/xml")]) if k.lower() != "content-length"]
+    start_response(status, headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+class LocalSTS:
+    """moto on 127.0.0.1:port (0 = any free port), with AWS's STS checks in front."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, reject_reused_codes: bool = False):
+        self.host, self.port, self.reject_reused_codes = host, port, reject_reused_codes
+        self.url = ""
+        self.calls: list[dict] = []
+        self._principals: dict[str, Principal] = {}
+        self._devices: dict[str, tuple[str, str]] = {}     # serial -> (secret, owner user ARN)
+        self._roles: dict[str, Role] = {}
+        self._used_codes: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._admin = Client(self._moto)
+        self._server = self._thread = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "LocalSTS":
+        self._admin.post("/moto-api/reset")
+        self._server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self.port = self._server.server_port
+        self.url = f"http://{self.host}:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localsts", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def __enter__(self) -> "LocalSTS":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- building the world (straight into moto, not through the checks) -------------------
+    def _moto_call(self, service: str, account: str, method: str, path: str = "/", **form) -> ET.Element | None:
+        auth = f"AWS4-HMAC-SHA256 Credential=AKIAADMIN/20200101/us-east-1/{service}/aws4_request, Signature=0"
+        if service == "iam":
+            form["Version"] = "2010-05-08"
+        reply = self._admin.open(path, method=method, data=form or None,
+                                 headers={"Authorization": auth, "x-moto-account-id": account})
+        if reply.status_code != 200:
+            raise RuntimeError(f"moto {service} {form.get('Action', path)}: {reply.get_data(as_text=True)}")
+        body = reply.get_data()
+        return ET.fromstring(body) if body else None
+
+    def create_user(self, account_id: str, name: str) -> tuple[str, str]:
+        """An IAM user with long-term AKIA keys; returns (access_key_id, secret_access_key)."""
+        user = self._moto_call("iam", account_id, "POST", Action="CreateUser", UserName=name).find(f".//{IAM_NS}User")
+        key = self._moto_call("iam", account_id, "POST", Action="CreateAccessKey", UserName=name)
+        akid, secret = (key.findtext(f".//{IAM_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey"))
+        arn = user.findtext(f"{IAM_NS}Arn")
+        self._principals[akid] = Principal(account_id, arn, user.findtext(f"{IAM_NS}UserId"), user_arn=arn)
+        return akid, secret
+
+    def create_mfa_device(self, account_id: str, user: str, name: str) -> tuple[str, str]:
+        """A virtual MFA device enabled for `user`; returns (serial ARN, base32 TOTP secret)."""
+        device = self._moto_call("iam", account_id, "POST", Action="CreateVirtualMFADevice", VirtualMFADeviceName=name)
+        serial = device.findtext(f".//{IAM_NS}SerialNumber")
+        secret = base64.b64decode(device.findtext(f".//{IAM_NS}Base32StringSeed")).decode()
+        totp = pyotp.TOTP(secret)
+        self._moto_call("iam", account_id, "POST", Action="EnableMFADevice", UserName=user, SerialNumber=serial,
+                        AuthenticationCode1=totp.at(time.time() - 30), AuthenticationCode2=totp.now())
+        self._devices[serial] = (secret, f"arn:aws:iam::{account_id}:user/{user}")
+        return serial, secret
+
+    def create_role(self, account_id: str, name: str, trusted_account_id: str,
+                    require_mfa: bool = False, max_session_duration: int = 3600) -> str:
+        """A role that arn:aws:iam::TRUSTED:root may assume (with MFA if asked); returns its ARN."""
+        condition = ',"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}' if require_mfa else ""
+        policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+                  f'"Principal":{{"AWS":"arn:aws:iam::{trusted_account_id}:root"}}{condition}}}]}}')
+        role = self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
+                               AssumeRolePolicyDocument=policy, MaxSessionDuration=str(max_session_duration))
+        arn = role.findtext(f".//{IAM_NS}Arn")
+        self._roles[arn] = Role(trusted_account_id, require_mfa, max_session_duration)
+        return arn
+
+    def create_bucket(self, account_id: str, name: str) -> None:
+        self._moto_call("s3", account_id, "PUT", f"/{name}")
+
+    def totp(self, serial: str, at: float | None = None) -> str:
+        return pyotp.TOTP(self._devices[serial][0]).at(time.time() if at is None else at)
+
+    def count(self, action: str) -> int:
+        return sum(1 for call in self.calls if call["action"] == action and call["ok"])
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # ---- the checking layer ----------------------------------------------------------------
+    def _wsgi(self, environ, start_response):
+        match = re.search(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        akid, service = match.groups() if match else ("", "")
+        caller = self._principals.get(akid)
+        if service == "sts":
+            return self._sts(environ, start_response, akid, caller)
+        if caller is None:
+            body = _error_xml("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", False)
+            return _respond(start_response, "403 Forbidden", body)
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
+        return self._moto(environ, start_response)
+
+    def _sts(self, environ, start_response, akid: str, caller: Principal | None):
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        params = dict(parse_qsl(environ.get("QUERY_STRING", ""))) | dict(parse_qsl(raw.decode()))
+        action = params.get("Action", "")
+        call = {"action": action, "access_key_id": akid, "role_arn": params.get("RoleArn"),
+                "duration": params.get("DurationSeconds"), "ok": False, "error_code": None}
+        with self._lock:
+            self.calls.append(call)
+        refusal, mfa = self._refusal(action, params, caller)
+        if refusal:
+            status, call["error_code"], message = refusal
+            return _respond(start_response, status, _error_xml(call["error_code"], message, True))
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
+        if action == "GetCallerIdentity" and caller.user_arn and caller.temporary:
+            status, headers, body = "200 OK", None, self._session_identity(caller)
+        else:
+            status, headers, body = self._forward(environ)
+        call["ok"] = status.startswith("200")
+        if call["ok"]:
+            body = self._remember(action, caller, mfa, body)
+        else:
+            call["error_code"] = ET.fromstring(body).findtext(f".//{STS_NS}Code") if body else None
+        return _respond(start_response, status, body, headers)
+
+    def _forward(self, environ) -> tuple[str, list, bytes]:
+        reply = {}
+        chunks = self._moto(environ, lambda status, headers, *_: reply.update(status=status, headers=headers))
+        body = b"".join(chunks)
+        return reply["status"], reply["headers"], body
+
+    def _refusal(self, action: str, params: dict, caller: Principal | None):
+        """(status, code, message) if AWS would refuse this call, else None; plus whether MFA was shown."""
+        if caller is None:
+            return ("403 Forbidden", "InvalidClientTokenId", BAD_KEY), False
+        if action == "GetSessionToken" and caller.temporary:
+            return ("403 Forbidden", "AccessDenied", "Cannot call GetSessionToken with session credentials"), False
+        serial, mfa = params.get("SerialNumber"), False
+        if serial and action in ("GetSessionToken", "AssumeRole"):
+            problem = self._code_problem(serial, params.get("TokenCode", ""), caller)
+            if problem:
+                return ("403 Forbidden", "AccessDenied", problem), False
+            mfa = True
+        return (self._role_refusal(params, caller, mfa) if action == "AssumeRole" else None), mfa
+
+    def _code_problem(self, serial: str, code: str, caller: Principal) -> str | None:
+        secret, owner = self._devices.get(serial, (None, None))
+        if secret is None or (caller.user_arn and owner != caller.user_arn):
+            return BAD_DEVICE
+        if not code or not pyotp.TOTP(secret).verify(code, valid_window=1):
+            return BAD_CODE
+        with self._lock:
+            if self.reject_reused_codes and (serial, code) in self._used_codes:
+                return BAD_DEVICE
+            self._used_codes.add((serial, code))
+        return None
+
+    def _role_refusal(self, params: dict, caller: Principal, mfa_now: bool):
+        arn = params.get("RoleArn", "")
+        role = self._roles.get(arn)
+        if (role is None or role.trusted_account != caller.account
+                or (role.require_mfa and not (mfa_now or caller.mfa))):
+            return ("403 Forbidden", "AccessDenied",
+                    f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}")
+        duration = int(params.get("DurationSeconds") or 3600)
+        if caller.temporary and duration > 3600:
+            return "400 Bad Request", "ValidationError", CHAIN_LIMIT
+        if duration > role.max_session_duration:
+            return "400 Bad Request", "ValidationError", ROLE_LIMIT
+        return None
+
+    def _remember(self, action: str, caller: Principal, mfa_now: bool, body: bytes) -> bytes:
+        """Record the keys a successful call hands out; give GetSessionToken a key of its own."""
+        if action not in ("GetSessionToken", "AssumeRole"):
+            return body
+        root = ET.fromstring(body)
+        old = {tag: root.findtext(f".//{STS_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+        mfa = mfa_now or caller.mfa
+        if action == "AssumeRole":
+            arn = root.findtext(f".//{STS_NS}Arn")
+            principal = Principal(arn.split(":")[4], arn, root.findtext(f".//{STS_NS}AssumedRoleId"), temporary=True, mfa=mfa)
+            self._principals[old["AccessKeyId"]] = principal
+            return body
+        new = {"AccessKeyId": "ASIA" + _random(string.ascii_uppercase + string.digits, 16),
+               "SecretAccessKey": _random(string.ascii_letters + string.digits, 40),
+               "SessionToken": "IQoJb3JpZ2luX2VjE" + _random(string.ascii_letters + string.digits, 200)}
+        for tag, value in old.items():
+            body = body.replace(value.encode(), new[tag].encode())
+        self._principals[new["AccessKeyId"]] = Principal(caller.account, caller.arn, caller.user_id,
+                                                         user_arn=caller.user_arn, temporary=True, mfa=mfa)
+        return body
+
+    def _session_identity(self, caller: Principal) -> bytes:
+        return (f'<GetCallerIdentityResponse xmlns="{STS_NS[1:-1]}"><GetCallerIdentityResult>'
+                f"<Arn>{caller.arn}</Arn><UserId>{caller.user_id}</UserId><Account>{caller.account}</Account>"
+                f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId>"
+                f"</ResponseMetadata></GetCallerIdentityResponse>").encode()

@@ -1,0 +1,230 @@
+"""The STS engine: which calls to make for a profile, and what to cache.
+
+For a chain base-user -> role1 -> role2 hats makes the fewest calls and asks
+for the fewest MFA codes:
+
+* a cached, fresh session for the target (or for the hop nearest to it) is
+  reused; "fresh" means more than the refresh margin is left;
+* when the chain carries an mfa_serial, one GetSessionToken with the code
+  makes an MFA session for the base user, and every role is assumed from it
+  while it lives, so one code unlocks them all;
+* AWS caps chained sessions at one hour, so a first role asking for more is
+  assumed straight from the long-term key, with the MFA code on that call.
+
+Renewals for one base user happen under a file lock: concurrent runs wait
+and then find the session the first one cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from .credentials import Credentials, utcnow
+from .errors import ConfigError, MfaCodeRejected, MfaError
+from .mfa import FixedToken, MfaSource, ProcessToken
+from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet
+from .vault import CachedSession, Vault
+
+DEFAULT_ROLE_SECONDS = 3600
+MFA_ATTEMPTS = 3
+
+
+def _env_seconds(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+@dataclass
+class Policy:
+    """How long sessions last and when they count as used up."""
+
+    refresh_margin: timedelta = field(
+        default_factory=lambda: timedelta(seconds=_env_seconds("HATS_REFRESH_MARGIN", 300)))
+    session_seconds: int = field(default_factory=lambda: _env_seconds("HATS_SESSION_DURATION", 4 * 3600))
+    clock: Callable[[], datetime] = utcnow
+
+    def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:
+        return (session is not None and session.fingerprint == fingerprint
+                and session.credentials.seconds_left(self.clock()) > self.refresh_margin.total_seconds())
+
+
+class Engine:
+    """Credentials for any profile, from the vault's keys and cache and from STS."""
+
+    def __init__(self, profiles: ProfileSet, vault: Vault, mfa: MfaSource | None,
+                 policy: Policy | None = None, notify: Callable[[str], None] = lambda _: None):
+        self.profiles = profiles
+        self.vault = vault
+        self.mfa = mfa
+        self.policy = policy or Policy()
+        self.notify = notify
+
+    def cached(self, name: str) -> CachedSession | None:
+        """The target's own cached session if it is fresh: no STS, no boto3."""
+        chain = self.profiles.chain(name)
+        session = self.vault.get_session(_kind(chain), name)
+        wanted = fingerprint(chain) if len(chain) > 1 else base_fingerprint(chain[0], chain[0].mfa_serial)
+        return session if self.policy.is_fresh(session, wanted) else None
+
+    def credentials(self, name: str, renew: bool = False) -> CachedSession:
+        chain = self.profiles.chain(name)
+        if not renew:
+            session = self.cached(name)
+            if session:
+                return session
+        with self.vault.renewal_lock(chain[0].name):
+            if not renew:  # another process may have renewed while we waited
+                session = self.cached(name)
+                if session:
+                    return session
+            return self._renew(chain, renew)
+
+    # -- renewal ----------------------------------------------------------
+    def _renew(self, chain: list[Profile], renew: bool) -> CachedSession:
+        base, roles = chain[0], chain[1:]
+        if not roles:
+            return self._base_session(chain, renew)
+        start, caller = 0, None
+        if not renew:
+            start, caller = self._nearest_cached_hop(chain)
+        if caller is None:
+            caller = self._first_caller(chain, renew)
+            if isinstance(caller, CachedSession) and caller.kind == "role":
+                start = 1
+        for index in range(start, len(roles)):
+            caller = self._assume(chain, index + 1, caller.credentials, mfa=None)
+        return caller
+
+    def _nearest_cached_hop(self, chain: list[Profile]) -> tuple[int, CachedSession | None]:
+        """How many role hops are already done, and the session of the last of them."""
+        for index in range(len(chain) - 1, 0, -1):
+            session = self.vault.get_session("role", chain[index].name)
+            if self.policy.is_fresh(session, fingerprint(chain[:index + 1])):
+                return index, session
+        return 0, None
+
+    def _first_caller(self, chain: list[Profile], renew: bool) -> CachedSession:
+        """What assumes the first role: an MFA session, the first role itself, or the key."""
+        serial = self.profiles.mfa_serial_for(chain)
+        first_duration = chain[1].duration_seconds or DEFAULT_ROLE_SECONDS
+        if serial and first_duration > CHAIN_LIMIT_SECONDS:
+            return self._assume(chain, 1, self._long_term_key(chain[0]), mfa=serial)
+        if serial:
+            return self._base_session(chain, renew, serial=serial)
+        return CachedSession("key", chain[0].name, self._long_term_key(chain[0]))
+
+    def _base_session(self, chain: list[Profile], renew: bool, serial: str | None = None) -> CachedSession:
+        base = chain[0]
+        serial = serial or base.mfa_serial
+        wanted = base_fingerprint(base, serial)
+        if not renew:
+            session = self.vault.get_session("session", base.name)
+            if self.policy.is_fresh(session, wanted):
+                return session
+        key = self._long_term_key(base)
+        from . import sts
+
+        credentials = self._with_mfa(chain, serial, lambda code: sts.get_session_token(
+            key, base.name, self.policy.session_seconds, code))
+        session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted)
+        self.vault.put_session(session)
+        return session
+
+    def _assume(self, chain: list[Profile], index: int, caller: Credentials, mfa: str | None) -> CachedSession:
+        hop, source = chain[index], chain[index - 1]
+        duration = hop.duration_seconds
+        if caller.is_temporary and duration and duration > CHAIN_LIMIT_SECONDS:
+            raise ConfigError(
+                f"profile '{hop.name}' asks for {duration} s, but it is assumed from '{source.name}''s "
+                f"session and AWS caps chained roles at {CHAIN_LIMIT_SECONDS} s")
+        from . import sts
+
+        assumed = self._with_mfa(chain, mfa, lambda code: sts.assume_role(
+            caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]), duration,
+            hop.external_id, code))
+        session = CachedSession("role", hop.name, assumed.credentials, arn=assumed.arn,
+                                fingerprint=fingerprint(chain[:index + 1]))
+        self.vault.put_session(session)
+        return session
+
+    def _with_mfa(self, chain: list[Profile], serial: str | None, call):
+        """Run an STS call, with a code when `serial` is set; a refused code is asked again."""
+        if not serial:
+            return call(None)
+        from .sts import MfaCode
+
+        source = self._mfa_source(chain)
+        for attempt in range(MFA_ATTEMPTS):
+            code = source(serial, chain[-1].name, attempt > 0)
+            try:
+                return call(MfaCode(serial, code))
+            except MfaCodeRejected as refused:
+                if attempt == MFA_ATTEMPTS - 1 or isinstance(source, (FixedToken, ProcessToken)):
+                    raise
+                self.notify(str(refused))
+        raise AssertionError("unreachable")
+
+    def _mfa_source(self, chain: list[Profile]) -> MfaSource:
+        if isinstance(self.mfa, FixedToken):
+            return self.mfa
+        process = next((hop.mfa_process for hop in reversed(chain) if hop.mfa_process), None)
+        if process:
+            return ProcessToken(process)
+        if self.mfa is None:
+            raise MfaError(f"profile '{chain[-1].name}' needs an MFA code and there is no way to ask for one")
+        return self.mfa
+
+    def _long_term_key(self, base: Profile) -> Credentials:
+        key = self.vault.get_key(base.name)
+        if key:
+            return key
+        key = _file_key(base)
+        if key:
+            self.notify(f"using the key for '{base.name}' from the credentials file; "
+                        f"move it into the keyring with `hats add {base.name}`")
+            return key
+        return self.vault.require_key(base.name)
+
+
+def _kind(chain: list[Profile]) -> str:
+    return "role" if len(chain) > 1 else "session"
+
+
+def fingerprint(chain: list[Profile]) -> str:
+    """What a cached session was made for; a config edit makes it stale."""
+    settings = [[hop.name, hop.role_arn, hop.external_id, hop.role_session_name,
+                 hop.duration_seconds, hop.mfa_serial] for hop in chain]
+    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
+
+
+def base_fingerprint(base: Profile, serial: str | None) -> str:
+    """A base user's session is made for its key and the MFA device it was made with."""
+    return fingerprint([base]) + (serial or "")
+
+
+def session_name(hop: Profile, base: Profile) -> str:
+    """role_session_name, else the base profile's name: CloudTrail then says who it was."""
+    if hop.role_session_name:
+        return hop.role_session_name
+    name = re.sub(r"[^\w+=,.@-]", "-", base.name)[:64]
+    return name if len(name) >= 2 else f"hats-{name}"
+
+
+def _file_key(base: Profile) -> Credentials | None:
+    if not base.has_file_keys:
+        return None
+    import configparser
+
+    from .profiles import credentials_path
+
+    parser = configparser.RawConfigParser()
+    parser.read(credentials_path(), encoding="utf-8")
+    section = parser[base.name]
+    return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
+                       section.get("aws_session_token"))

@@ -1,0 +1,39 @@
+"""Talking to the person at the terminal: prompts that never echo secrets."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from .errors import HatsError
+
+
+def read_secret(prompt: str) -> str:
+    """Read a line without echo from the controlling terminal."""
+    if not sys.stdin.isatty() and not os.path.exists("/dev/tty"):
+        raise HatsError(f"cannot prompt without a terminal: {prompt.strip().rstrip(':')}")
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, KeyboardInterrupt):
+        raise HatsError("cancelled") from None
+
+
+def read_line(prompt: str) -> str:
+    """Read a line with echo (an MFA code is not a lasting secret).
+
+    Asks on /dev/tty, so it works when stdout is captured, as it is when an
+    SDK runs `hats export --format json` as its credential_process.
+    """
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+            tty.write(prompt)
+            tty.flush()
+            line = tty.readline()
+    except OSError:
+        raise HatsError(f"cannot prompt without a terminal: {prompt.strip().rstrip(':')}") from None
+    except KeyboardInterrupt:
+        raise HatsError("cancelled") from None
+    if not line:
+        raise HatsError("cancelled")
+    return line.strip()
