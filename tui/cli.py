@@ -20,7 +20,12 @@ USAGE_ERROR = 2
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    ours, command_line = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    args = parser.parse_args(ours)
+    if command_line and args.command != "exec":
+        parser.error("only `hats exec` takes a command after --")
+    args.command_line = getattr(args, "command_line", []) + command_line
     try:
         if args.command is None:
             parser.print_help()
@@ -59,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     execute = commands.add_parser("exec", help="run a command (default: $SHELL) with a profile's credentials")
     execute.add_argument("profile")
     _credential_options(execute)
-    execute.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    execute.add_argument("command_line", nargs="*", metavar="-- COMMAND ...",
+                         help="the command and its arguments, after -- (default: $SHELL)")
     execute.set_defaults(handler=cmd_exec)
 
     export = commands.add_parser("export", help="print a profile's credentials (env or credential_process JSON)")
@@ -114,10 +120,9 @@ def cmd_exec(args) -> int:
     from .environ import child_environment
     from .shell import default_command, exec_child
 
-    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
     chain, session = _resolve(args)
     env = child_environment(os.environ, chain, session)
-    exec_child(command or default_command(os.environ), env)
+    exec_child(args.command_line or default_command(os.environ), env)
     return 0  # not reached: exec_child replaces this process
 
 

@@ -1,26 +1,20 @@
 """A local STS for tests and the offline demo: a real moto server behind a thin checking layer.
 
-moto answers STS, IAM and S3 for many accounts, but it takes any access key, any
-MFA code and any duration.  `LocalSTS` serves moto on 127.0.0.1 in a background
-thread and puts a WSGI layer in front that does what AWS does and moto does not:
-
-* unknown access keys get InvalidClientTokenId (STS) or InvalidAccessKeyId (S3);
-* a SerialNumber needs a current TOTP code for that device (pyotp, one step of slack);
-* a role's MFA condition holds only for a request with a code, or for keys that
-  descend from one (an MFA GetSessionToken, or an MFA AssumeRole, through chains);
-* a role trusts only the account it was created to trust;
-* role chaining is capped at 3600 s, and no role goes past its MaxSessionDuration.
+moto serves STS, IAM and S3 for many accounts on 127.0.0.1 in a background thread, but
+it takes any key, MFA code and duration.  The WSGI layer in front does what AWS does:
+unknown keys are refused; a SerialNumber needs a current TOTP code (one step of slack);
+a role's MFA condition holds only for a request with a code or for keys descended from
+one (an MFA GetSessionToken or MFA AssumeRole, through chains); a role trusts only its
+account; chaining is capped at 3600 s and no role exceeds its MaxSessionDuration.
 
 Choices and moto quirks:
-* Reusing an MFA code is allowed by default, so tests need not wait 30 s between
-  sign-ins; AWS refuses reuse, and `reject_reused_codes=True` does the same.
-* moto's GetSessionToken hands everyone the same AKIA... example key, so the layer
-  swaps in a fresh ASIA key it remembers, and answers GetCallerIdentity for it
-  (the IAM user's ARN, as AWS does).
-* Each request reaches moto with an x-moto-account-id header naming the caller's
-  account, so moto keeps accounts apart.  S3 bucket names are global, as in AWS.
-* moto keeps its state in module globals; start() resets it, so run one LocalSTS
-  per process at a time.  The world is built by calling moto's app in-process.
+* Reusing an MFA code is allowed by default so tests need not wait 30 s between
+  sign-ins; AWS refuses reuse, as does `reject_reused_codes=True`.
+* moto's GetSessionToken gives everyone one fixed AKIA example key, so the layer swaps
+  in a fresh ASIA key and answers GetCallerIdentity for it (the user's ARN, as AWS does).
+* Requests reach moto with x-moto-account-id set to the caller's account, which keeps
+  accounts apart.  S3 bucket names are global across accounts, as in AWS.
+* moto's state is module-global and start() resets it: one LocalSTS per process at a time.
 """
 from __future__ import annotations
 
@@ -94,9 +88,15 @@ def _respond(start_response, status: str, body: bytes, headers=None):
 
 
 class LocalSTS:
-    """moto on 127.0.0.1:port (0 = any free port), with AWS's STS checks in front."""
+    """moto on 127.0.0.1:port (0 = any free port), with AWS's STS checks in front.
+
+    `calls` holds one dict per STS request, refused or not: action, access_key_id,
+    role_arn, duration, serial (str or None), ok, error_code.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, reject_reused_codes: bool = False):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"LocalSTS takes any key it issued: serve it on loopback only, not {host}")
         self.host, self.port, self.reject_reused_codes = host, port, reject_reused_codes
         self.url = ""
         self.calls: list[dict] = []
@@ -109,7 +109,6 @@ class LocalSTS:
         self._admin = Client(self._moto)
         self._server = self._thread = None
 
-    # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> "LocalSTS":
         self._admin.post("/moto-api/reset")
         self._server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler)
@@ -126,8 +125,7 @@ class LocalSTS:
             self._thread.join()
             self._server = None
 
-    def __enter__(self) -> "LocalSTS":
-        return self.start()
+    __enter__ = start
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -208,7 +206,8 @@ class LocalSTS:
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""))) | dict(parse_qsl(raw.decode()))
         action = params.get("Action", "")
         call = {"action": action, "access_key_id": akid, "role_arn": params.get("RoleArn"),
-                "duration": params.get("DurationSeconds"), "ok": False, "error_code": None}
+                "duration": params.get("DurationSeconds"),
+                "serial": params.get("SerialNumber"), "ok": False, "error_code": None}
         with self._lock:
             self.calls.append(call)
         refusal, mfa = self._refusal(action, params, caller)

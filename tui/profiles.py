@@ -111,7 +111,10 @@ class ProfileSet:
                 raise ConfigError(f"source_profile cycle: {cycle}")
             seen.append(current.name)
             hops.append(current)
-            if not current.is_role or current.source_profile == current.name:
+            if not current.is_role:
+                break
+            if current.source_profile == current.name:  # botocore: the role's own keys assume it
+                hops.append(current)
                 break
             if current.credential_source:
                 raise ConfigError(

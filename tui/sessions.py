@@ -132,7 +132,8 @@ class Engine:
 
         credentials = self._with_mfa(chain, serial, lambda code: sts.get_session_token(
             key, base.name, self.policy.session_seconds, code))
-        session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted)
+        session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted,
+                                base=base.name)
         self.vault.put_session(session)
         return session
 
@@ -149,7 +150,7 @@ class Engine:
             caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]), duration,
             hop.external_id, code))
         session = CachedSession("role", hop.name, assumed.credentials, arn=assumed.arn,
-                                fingerprint=fingerprint(chain[:index + 1]))
+                                fingerprint=fingerprint(chain[:index + 1]), base=chain[0].name)
         self.vault.put_session(session)
         return session
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import io
 import os
 import sys
 
@@ -26,7 +27,8 @@ def read_line(prompt: str) -> str:
     SDK runs `hats export --format json` as its credential_process.
     """
     try:
-        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        with io.TextIOWrapper(io.FileIO(fd, "w+"), encoding="utf-8", write_through=True) as tty:
             tty.write(prompt)
             tty.flush()
             line = tty.readline()

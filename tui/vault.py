@@ -42,6 +42,7 @@ class CachedSession:
     credentials: Credentials
     arn: str = ""
     fingerprint: str = ""
+    base: str = ""  # the profile whose long-term key this session descends from
 
     @property
     def item(self) -> str:
@@ -49,14 +50,15 @@ class CachedSession:
 
     def to_json(self) -> str:
         data = json.loads(self.credentials.to_json())
-        data.update(kind=self.kind, profile=self.profile, arn=self.arn, fingerprint=self.fingerprint)
+        data.update(kind=self.kind, profile=self.profile, arn=self.arn, fingerprint=self.fingerprint,
+                    base=self.base)
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> "CachedSession":
         data = json.loads(text)
         return cls(data["kind"], data["profile"], Credentials.from_json(text), data.get("arn", ""),
-                   data.get("fingerprint", ""))
+                   data.get("fingerprint", ""), data.get("base", ""))
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Vault:
             self.store.set(session.item, session.to_json())
             index = self._read_index()
             index["sessions"][session.item] = {
-                "kind": session.kind, "profile": session.profile, "arn": session.arn,
+                "kind": session.kind, "profile": session.profile, "arn": session.arn, "base": session.base,
                 "expiration": iso(session.credentials.expiration),
             }
             self._write_index(index)
@@ -132,11 +134,11 @@ class Vault:
             key=lambda entry: (entry.profile, entry.kind))
 
     def clear_sessions(self, profiles: list[str] | None = None) -> int:
-        """Drop the cached sessions of these profiles (all when None)."""
+        """Drop the cached sessions of these profiles and those made from their keys (all when None)."""
         with self.index_lock():
             index = self._read_index()
             doomed = [item for item, entry in index["sessions"].items()
-                      if profiles is None or entry["profile"] in profiles]
+                      if profiles is None or entry["profile"] in profiles or entry.get("base") in profiles]
             for item in doomed:
                 self.store.delete(item)
                 del index["sessions"][item]

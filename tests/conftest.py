@@ -1,0 +1,204 @@
+"""Real parts for every test: a local STS, a real Secret Service, a clean HOME.
+
+The world the tests act in, as a real organisation would have it:
+
+    111111111111 identity   user jan-work, virtual MFA device jan-work
+    222222222222 dev        auditor, dev-admin (both demand MFA), long (2 h),
+                            dev-hop (trusts identity)
+    333333333333 prod       prod-hop (trusts dev), prod-admin (trusts prod)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.realkeyring import start_secret_service
+from tui.localsts import LocalSTS
+
+IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
+
+
+@dataclass
+class World:
+    sts: LocalSTS
+    key_id: str
+    secret: str
+    serial: str
+    totp_secret: str
+    secrets: set[str] = field(default_factory=set)  # every secret the tests saw, for the final scan
+
+    def code(self) -> str:
+        return self.sts.totp(self.serial)
+
+    def wrong_code(self) -> str:
+        valid = {self.sts.totp(self.serial, at) for at in _around_now()}
+        return next(c for c in (f"{n:06d}" for n in range(123456, 999999, 7919)) if c not in valid)
+
+
+def _around_now():
+    import time
+
+    now = time.time()
+    return (now - 30, now, now + 30)
+
+
+def config_text(serial: str) -> str:
+    return f"""\
+[profile jan-work]
+mfa_serial = {serial}
+region = eu-west-1
+
+[profile auditor]
+source_profile = jan-work
+role_arn = arn:aws:iam::{DEV}:role/auditor
+
+[profile dev-admin]
+source_profile = jan-work
+role_arn = arn:aws:iam::{DEV}:role/dev-admin
+region = eu-central-1
+
+[profile long]
+source_profile = jan-work
+role_arn = arn:aws:iam::{DEV}:role/long
+duration_seconds = 7200
+
+[profile dev-hop]
+source_profile = jan-work
+role_arn = arn:aws:iam::{DEV}:role/dev-hop
+
+[profile prod-hop]
+source_profile = dev-hop
+role_arn = arn:aws:iam::{PROD}:role/prod-hop
+
+[profile prod-admin]
+source_profile = prod-hop
+role_arn = arn:aws:iam::{PROD}:role/prod-admin
+role_session_name = jan-prod
+
+[profile prod-long]
+source_profile = dev-hop
+role_arn = arn:aws:iam::{PROD}:role/prod-hop
+duration_seconds = 7200
+
+[profile loop-a]
+source_profile = loop-b
+role_arn = arn:aws:iam::{DEV}:role/auditor
+
+[profile loop-b]
+source_profile = loop-a
+role_arn = arn:aws:iam::{DEV}:role/auditor
+"""
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory):
+    service = start_secret_service(tmp_path_factory.mktemp("secret-service"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def world():
+    with LocalSTS() as sts:
+        key_id, secret = sts.create_user(IDENTITY, "jan-work")
+        serial, totp_secret = sts.create_mfa_device(IDENTITY, "jan-work", "jan-work")
+        for name in ("auditor", "dev-admin"):
+            sts.create_role(DEV, name, IDENTITY, require_mfa=True)
+        sts.create_role(DEV, "long", IDENTITY, require_mfa=True, max_session_duration=7200)
+        sts.create_role(DEV, "dev-hop", IDENTITY, require_mfa=True)
+        sts.create_role(PROD, "prod-hop", DEV, max_session_duration=7200)
+        sts.create_role(PROD, "prod-admin", PROD)
+        yield World(sts, key_id, secret, serial, totp_secret, {secret})
+
+
+class Hats:
+    """`hats` as a user runs it: a subprocess with its own HOME and AWS config."""
+
+    def __init__(self, home: Path, env: dict[str, str], world: World):
+        self.home = home
+        self.env = env
+        self.world = world
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        # A new session has no controlling terminal, so a prompt fails instead of
+        # waiting on the developer's terminal.
+        return subprocess.run([sys.executable, "-m", "tui", *args], env={**self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=timeout, start_new_session=True,
+                              stdin=subprocess.DEVNULL)
+
+    def add_key(self) -> None:
+        done = self.run("add", "jan-work", "--env",
+                        env={"AWS_ACCESS_KEY_ID": self.world.key_id, "AWS_SECRET_ACCESS_KEY": self.world.secret})
+        assert done.returncode == 0, done.stderr
+
+    def spawn(self, *args: str, **kwargs):
+        import pexpect
+
+        return pexpect.spawn(sys.executable, ["-m", "tui", *args], env=self.env, encoding="utf-8",
+                             timeout=30, **kwargs)
+
+
+def hats_env(home: Path, world: World, backend_env: dict[str, str]) -> dict[str, str]:
+    keep = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "TERM") if name in os.environ}
+    return {
+        **keep, **backend_env,
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "AWS_CONFIG_FILE": str(home / ".aws/config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws/credentials"),
+        "AWS_ENDPOINT_URL": world.sts.url,
+        "TMPDIR": str(home / "tmp"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+
+
+def wipe_secret_service() -> None:
+    import secretstorage
+
+    with secretstorage.dbus_init() as connection:
+        for item in secretstorage.get_default_collection(connection).search_items({"service": "hats"}):
+            item.delete()
+
+
+@pytest.fixture(params=["secret-service", "file"])
+def backend_env(request, tmp_path):
+    if request.param == "file":
+        return {"HATS_BACKEND": "file", "HATS_FILE_PASSPHRASE": "correct horse battery staple"}
+    service = request.getfixturevalue("secret_service")
+    wipe_secret_service()
+    return {"HATS_BACKEND": "secret-service", **service.env}
+
+
+@pytest.fixture
+def secret_service_env(secret_service):
+    wipe_secret_service()
+    return {"HATS_BACKEND": "secret-service", **secret_service.env}
+
+
+def make_hats(tmp_path: Path, world: World, backend: dict[str, str]) -> Hats:
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / "tmp").mkdir()
+    (home / ".aws/config").write_text(config_text(world.serial))
+    world.sts.reset_calls()
+    return Hats(home, hats_env(home, world, backend), world)
+
+
+@pytest.fixture
+def hats(tmp_path, world, secret_service_env) -> Hats:
+    """hats on the real Secret Service."""
+    return make_hats(tmp_path, world, secret_service_env)
+
+
+@pytest.fixture
+def any_hats(tmp_path, world, backend_env) -> Hats:
+    """hats on each backend in turn: the Secret Service and the encrypted file."""
+    return make_hats(tmp_path, world, backend_env)
