@@ -155,6 +155,7 @@ def hats_env(home: Path, world: World, backend_env: dict[str, str]) -> dict[str,
         "AWS_CONFIG_FILE": str(home / ".aws/config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws/credentials"),
         "AWS_ENDPOINT_URL": world.sts.url,
+        "SHELL": "/bin/sh",
         "TMPDIR": str(home / "tmp"),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }

@@ -18,10 +18,10 @@ PROCESS_TIMEOUT_SECONDS = 60
 
 
 class MfaSource(Protocol):
-    def __call__(self, serial: str, profile: str, retry: bool) -> str:
+    def __call__(self, serial: str, profile: str, refused: str | None) -> str:
         """A code for the device `serial`, needed by `profile`.
 
-        `retry` is True when AWS refused the previous code.
+        `refused` is AWS's refusal of the previous code, when there was one.
         """
 
 
@@ -38,8 +38,8 @@ class FixedToken:
     def __init__(self, code: str):
         self.code = check_code(code)
 
-    def __call__(self, serial: str, profile: str, retry: bool) -> str:
-        if retry:
+    def __call__(self, serial: str, profile: str, refused: str | None) -> str:
+        if refused:
             raise MfaError(f"AWS refused the MFA code given with --mfa-token for {serial}")
         return self.code
 
@@ -50,7 +50,7 @@ class ProcessToken:
     def __init__(self, command: str):
         self.command = command
 
-    def __call__(self, serial: str, profile: str, retry: bool) -> str:
+    def __call__(self, serial: str, profile: str, refused: str | None) -> str:
         try:
             result = subprocess.run(shlex.split(self.command), capture_output=True, text=True,
                                     timeout=PROCESS_TIMEOUT_SECONDS, check=False)
@@ -71,18 +71,20 @@ class PromptToken:
         self.ask = ask
         self.attempts = attempts
 
-    def __call__(self, serial: str, profile: str, retry: bool) -> str:
+    def __call__(self, serial: str, profile: str, refused: str | None) -> str:
+        if refused:
+            self.notice(refused)
         for _ in range(self.attempts):
             code = self.ask(f"Enter MFA code for {serial}: ").strip()
             if CODE.match(code):
                 return code
-            self.ask_again_notice()
+            self.notice("an MFA code is 6 digits")
         raise MfaError("no valid MFA code given")
 
-    def ask_again_notice(self) -> None:
+    def notice(self, text: str) -> None:
         import sys
 
-        print("hats: an MFA code is 6 digits", file=sys.stderr)
+        print(f"hats: {text}", file=sys.stderr)
 
 
 def source_for(mfa_process: str | None, token: str | None, ask: Callable[[str], str] | None) -> MfaSource:

@@ -131,7 +131,7 @@ class Engine:
         from . import sts
 
         credentials = self._with_mfa(chain, serial, lambda code: sts.get_session_token(
-            key, base.name, self.policy.session_seconds, code))
+            key, chain[-1].name, self.policy.session_seconds, code))
         session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted,
                                 base=base.name)
         self.vault.put_session(session)
@@ -161,14 +161,15 @@ class Engine:
         from .sts import MfaCode
 
         source = self._mfa_source(chain)
+        refusal = None
         for attempt in range(MFA_ATTEMPTS):
-            code = source(serial, chain[-1].name, attempt > 0)
+            code = source(serial, chain[-1].name, refusal)
             try:
                 return call(MfaCode(serial, code))
             except MfaCodeRejected as refused:
                 if attempt == MFA_ATTEMPTS - 1 or isinstance(source, (FixedToken, ProcessToken)):
                     raise
-                self.notify(str(refused))
+                refusal = str(refused)
         raise AssertionError("unreachable")
 
     def _mfa_source(self, chain: list[Profile]) -> MfaSource:
