@@ -12,7 +12,7 @@ import os
 import sys
 
 from . import __version__
-from .credentials import Credentials, utcnow
+from .credentials import Credentials, long_term_key, utcnow
 from .errors import HatsError
 
 USAGE_ERROR = 2
@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = getattr(args, "command_line", []) + command_line
     try:
         if args.command is None:
-            parser.print_help()
-            return 0
+            from .app import run
+
+            return run(args.backend)
         return args.handler(args) or 0
     except HatsError as error:
         print(f"hats: {error}", file=sys.stderr)
@@ -177,7 +178,7 @@ def _key_from_env() -> Credentials:
         raise HatsError("--env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set")
     if os.environ.get("AWS_SESSION_TOKEN"):
         raise HatsError("the environment holds temporary credentials; hats add stores long-term keys")
-    return _checked_key(key_id, secret)
+    return long_term_key(key_id, secret)
 
 
 def _key_from_prompt() -> Credentials:
@@ -185,16 +186,7 @@ def _key_from_prompt() -> Credentials:
 
     key_id = read_line("Enter Access Key ID: ")
     secret = read_secret("Enter Secret Access Key: ")
-    return _checked_key(key_id, secret)
-
-
-def _checked_key(key_id: str, secret: str) -> Credentials:
-    key_id, secret = key_id.strip(), secret.strip()
-    if not (16 <= len(key_id) <= 128 and key_id.isalnum() and key_id.isupper()):
-        raise HatsError("that is not an access key id (like AKIAIOSFODNN7EXAMPLE)")
-    if len(secret) < 16 or any(c.isspace() for c in secret):
-        raise HatsError("that is not a secret access key")
-    return Credentials(key_id, secret)
+    return long_term_key(key_id, secret)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,15 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def long_term_key(key_id: str, secret: str) -> Credentials:
+    """An access key as typed or pasted, checked for the shape AWS gives keys."""
+    from .errors import HatsError
+
+    key_id, secret = key_id.strip(), secret.strip()
+    if not (16 <= len(key_id) <= 128 and key_id.isalnum() and key_id.isupper()):
+        raise HatsError("that is not an access key id (like AKIAIOSFODNN7EXAMPLE)")
+    if len(secret) < 16 or any(c.isspace() for c in secret):
+        raise HatsError("that is not a secret access key")
+    return Credentials(key_id, secret)

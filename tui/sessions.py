@@ -112,8 +112,7 @@ class Engine:
     def _first_caller(self, chain: list[Profile], renew: bool) -> CachedSession:
         """What assumes the first role: an MFA session, the first role itself, or the key."""
         serial = self.profiles.mfa_serial_for(chain)
-        first_duration = chain[1].duration_seconds or DEFAULT_ROLE_SECONDS
-        if serial and first_duration > CHAIN_LIMIT_SECONDS:
+        if mfa_hop(chain, serial) == 1:
             return self._assume(chain, 1, self._long_term_key(chain[0]), mfa=serial)
         if serial:
             return self._base_session(chain, renew, serial=serial)
@@ -192,6 +191,47 @@ class Engine:
                         f"move it into the keyring with `hats add {base.name}`")
             return key
         return self.vault.require_key(base.name)
+
+
+def mfa_hop(chain: list[Profile], serial: str | None) -> int | None:
+    """Which hop's STS call carries the MFA code: 0 is the base user's GetSessionToken.
+
+    A first role asking for more than the chain limit cannot come from a
+    session, so it is assumed from the key with the code on that call.
+    """
+    if not serial:
+        return None
+    if len(chain) > 1 and (chain[1].duration_seconds or DEFAULT_ROLE_SECONDS) > CHAIN_LIMIT_SECONDS:
+        return 1
+    return 0
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a chain as a person reads it."""
+
+    profile: str
+    principal: str
+    account: str | None
+    role_arn: str | None
+    mfa_serial: str | None
+    external_id: str | None
+    session_name: str | None
+    duration: int | None
+    needs_code: bool
+
+
+def describe_chain(profiles: ProfileSet, chain: list[Profile], session_seconds: int) -> list[Hop]:
+    serial = profiles.mfa_serial_for(chain)
+    code_at = mfa_hop(chain, serial)
+    base = chain[0]
+    hops = [Hop(base.name, "user (long-term key)", base.account_id, None, serial if code_at == 0 else None,
+                None, None, session_seconds if serial else None, code_at == 0)]
+    for index, hop in enumerate(chain[1:], start=1):
+        hops.append(Hop(hop.name, f"role {hop.role_name}", hop.account_id, hop.role_arn,
+                        serial if code_at == index else None, hop.external_id, session_name(hop, base),
+                        hop.duration_seconds or DEFAULT_ROLE_SECONDS, code_at == index))
+    return hops
 
 
 def _kind(chain: list[Profile]) -> str:

@@ -220,12 +220,15 @@ def file_store_path() -> Path:
     return Path(os.environ.get("HATS_FILE_DIR") or user_data_dir("hats")) / "vault.json"
 
 
-def open_vault(backend: str | None = None) -> Vault:
-    """The vault on the named backend, else HATS_BACKEND, else the platform's secure keyring."""
+def open_vault(backend: str | None = None, passphrase=None) -> Vault:
+    """The vault on the named backend, else HATS_BACKEND, else the platform's secure keyring.
+
+    `passphrase` is asked for the encrypted file's passphrase when it is needed.
+    """
     name = backend or os.environ.get("HATS_BACKEND") or _platform_backend()
     if name not in BACKENDS:
         raise VaultError(f"unknown keyring backend '{name}': choose one of {', '.join(BACKENDS)}")
-    return Vault(_store(name))
+    return Vault(_store(name, passphrase or _file_passphrase))
 
 
 def _platform_backend() -> str:
@@ -247,11 +250,11 @@ def _secret_service_available() -> bool:
         return False
 
 
-def _store(name: str) -> SecretStore:
+def _store(name: str, passphrase) -> SecretStore:
     if name == "file":
         from .filestore import EncryptedFileStore
 
-        return EncryptedFileStore(file_store_path(), _file_passphrase)
+        return EncryptedFileStore(file_store_path(), passphrase)
     if name == "secret-service":
         from keyring.backends.SecretService import Keyring
     elif name == "macos":

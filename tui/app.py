@@ -1,0 +1,274 @@
+"""The Textual app: wiring between the engine and the screen.
+
+Every call that can block (the keyring, STS) runs in a thread worker; the
+worker hands its result back with call_from_thread, and failures of all
+workers land in one handler that puts them on the status line. Children are
+spawned on the main thread, inside App.suspend(), through `spawn`, the one
+seam tests replace (the headless driver cannot suspend).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Callable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from .credentials import long_term_key, utcnow
+from .errors import ConfigError, HatsError
+from .forest import build_forest
+from .profiles import ProfileSet, load
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .screens.mfa import MfaScreen, ModalMfa
+from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
+from .sessions import Engine, Policy
+from .widgets.profile_tree import ProfileTree
+from .widgets.sessions_pane import SessionsPane
+
+
+class HatsApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "hats"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Show the keys"),
+        Binding("exclamation_mark,x", "command", "Run", id="command", tooltip="Run one command in this role"),
+        Binding("r", "renew", "Renew", id="renew", tooltip="Renew this profile's session now"),
+        Binding("c", "clear", "Clear", id="clear", tooltip="Drop this profile's cached sessions"),
+        Binding("a", "add_key", "Add key", id="add-key", tooltip="Store or replace the access key"),
+    ]
+    ACTIONS = {
+        "shell": ("Open a shell", "A subshell with the highlighted role's credentials"),
+        "command": ("Run a command", "One command with the highlighted role's credentials"),
+        "renew": ("Renew session", "Get a new session for the highlighted profile now"),
+        "clear": ("Clear sessions", "Drop the highlighted profile's cached sessions"),
+        "add_key": ("Add or replace key", "Store the access key of the highlighted base profile"),
+        "filter": ("Filter profiles", "Fuzzy filter over names, accounts, roles and regions"),
+    }
+
+    def __init__(self, backend: str | None = None, clock: Callable[[], datetime] = utcnow,
+                 vault_opener=None):
+        super().__init__()
+        self.backend = backend
+        self.clock = clock
+        self.policy = Policy(clock=clock)
+        self.profiles = ProfileSet({})
+        self.vault = None
+        self.engine: Engine | None = None
+        self.session_entries: list = []
+        self.vault_opener = vault_opener
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen_stack[0]
+
+    def on_ready(self) -> None:
+        self.load_profiles()
+        self.open_vault()
+        self.set_interval(1, self.tick)
+
+    # -- loading ----------------------------------------------------------------
+    def load_profiles(self) -> None:
+        try:
+            self.profiles = load()
+        except ConfigError as error:
+            self.profiles = ProfileSet({})
+            self.status(str(error), error=True)
+        tree = self.main.query_one(ProfileTree)
+        tree.show(build_forest(self.profiles))
+        tree.focus()
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def open_vault(self) -> None:
+        from .vault import open_vault
+
+        opener = self.vault_opener or open_vault
+        vault = opener(self.backend, passphrase=self.ask_passphrase)
+        vault.profiles_with_keys()  # the first read: unlocks, or fails here rather than later
+        self.call_from_thread(self._vault_ready, vault)
+
+    def _vault_ready(self, vault) -> None:
+        self.vault = vault
+        self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy,
+                             notify=lambda text: self.call_from_thread(self.status, text))
+        self.load_sessions()
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def load_sessions(self) -> None:
+        entries = self.vault.sessions()
+        self.call_from_thread(self._sessions_ready, entries)
+
+    def _sessions_ready(self, entries) -> None:
+        self.session_entries = entries
+        margin = self.policy.refresh_margin.total_seconds()
+        self.main.query_one(SessionsPane).set_entries(entries, margin, self.clock())
+        self.main.query_one(ProfileTree).refresh_marks(entries, margin, self.clock())
+
+    def tick(self) -> None:
+        now = self.clock()
+        self.main.query_one(SessionsPane).tick(now)
+        self.main.query_one(ProfileTree).refresh_marks(
+            self.session_entries, self.policy.refresh_margin.total_seconds(), now)
+
+    # -- asking from a worker ---------------------------------------------------
+    def wait_for_screen(self, screen):
+        """From a worker thread: show a modal and wait for what it is dismissed with."""
+        answer: Future = Future()
+        self.call_from_thread(self.push_screen, screen, answer.set_result)
+        return answer.result()
+
+    def ask_passphrase(self) -> str:
+        from .vault import file_store_path
+
+        passphrase = os.environ.get("HATS_FILE_PASSPHRASE") or self.wait_for_screen(
+            PassphraseScreen(str(file_store_path())))
+        if not passphrase:
+            raise HatsError("no passphrase given for the encrypted keyring")
+        return passphrase
+
+    # -- actions ----------------------------------------------------------------
+    def highlighted(self) -> str | None:
+        name = self.main.query_one(ProfileTree).highlighted_profile
+        if name is None:
+            self.status("Highlight a profile first.", error=True)
+        return name
+
+    def ready(self) -> bool:
+        if self.engine is None:
+            self.status("The keyring is not open yet.", error=True)
+        return self.engine is not None
+
+    def action_shell(self) -> None:
+        name = self.highlighted()
+        if name and self.ready():
+            self.resolve(name, renew=False, command=None)
+
+    def action_command(self) -> None:
+        name = self.highlighted()
+        if name and self.ready():
+            def run(line: str | None) -> None:
+                if line:
+                    self.resolve(name, renew=False, command=line)
+            self.push_screen(CommandScreen(name), run)
+
+    def action_renew(self) -> None:
+        name = self.highlighted()
+        if name and self.ready():
+            self.resolve(name, renew=True, command=None, spawn=False)
+
+    def action_clear(self) -> None:
+        name = self.highlighted()
+        if name and self.ready():
+            self.clear_sessions(name)
+
+    def action_add_key(self) -> None:
+        name = self.highlighted()
+        if not (name and self.ready()):
+            return
+        try:
+            base = self.profiles.chain(name)[0].name
+        except ConfigError as error:
+            self.status(str(error), error=True)
+            return
+        self._ask_key(base, "")
+
+    def _ask_key(self, base: str, error: str) -> None:
+        def store(answer) -> None:
+            if answer:
+                self.store_key(base, *answer)
+        self.push_screen(AddKeyScreen(base, error), store)
+
+    def action_help(self) -> None:
+        rows = []
+        for screen in (self.main, self):
+            for binding in type(screen).BINDINGS:
+                rows.append((binding.key.replace("question_mark", "?").replace("exclamation_mark", "!")
+                             .replace("slash", "/"), binding.description))
+        rows.insert(0, ("enter", "Open a shell in the highlighted role"))
+        rows.insert(1, ("j k ↑ ↓", "Move"))
+        self.push_screen(HelpScreen(rows))
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for action, (title, help_text) in self.ACTIONS.items():
+            target = self.main if action == "filter" else self
+            yield SystemCommand(title, help_text, getattr(target, f"action_{action}"))
+
+    # -- workers ----------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
+    def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
+        session = self.engine.credentials(name, renew=renew)
+        chain = self.profiles.chain(name)
+        self.call_from_thread(self._resolved, name, chain, session, command, spawn)
+
+    def _resolved(self, name, chain, session, command: str | None, spawn: bool) -> None:
+        self._close_mfa()
+        self.load_sessions()
+        if not spawn:
+            self.status(f"Renewed {name}: {session.credentials.seconds_left(self.clock()) // 60:.0f} min left.")
+            return
+        from .environ import child_environment
+        from .shell import default_command
+
+        env = child_environment(os.environ, chain, session)
+        shell = default_command(os.environ)
+        argv = shell if command is None else [shell[0], "-c", command]
+        code = self.spawn(argv, env)
+        what = "shell" if command is None else shlex.split(command)[0] if command.strip() else "command"
+        self.status(f"{what} in {name} exited with {code}.", error=code != 0)
+
+    def spawn(self, argv: list[str], env: dict[str, str]) -> int:
+        """Hand the terminal to a child and take it back when it exits."""
+        from .shell import run_child
+
+        with self.suspend():
+            return run_child(argv, env)
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def clear_sessions(self, name: str) -> None:
+        count = self.vault.clear_sessions([name])
+        self.call_from_thread(self.status, f"Cleared {count} session{'s' if count != 1 else ''} of {name}.")
+        self.load_sessions()
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def store_key(self, base: str, key_id: str, secret: str) -> None:
+        try:
+            key = long_term_key(key_id, secret)
+        except HatsError as error:
+            self.call_from_thread(self._ask_key, base, str(error))
+            return
+        self.vault.set_key(base, key)
+        self.call_from_thread(self.status, f"Stored the key {key.access_key_id} for {base}.")
+        self.load_sessions()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures are reported."""
+        if event.state != WorkerState.ERROR:
+            return
+        self._close_mfa()
+        error = event.worker.error
+        text = str(error) if isinstance(error, HatsError) else f"unexpected error: {type(error).__name__}: {error}"
+        self.status(text, error=True)
+
+    def _close_mfa(self) -> None:
+        if isinstance(self.screen, MfaScreen):
+            self.screen.dismiss()
+
+    def status(self, text: str, error: bool = False) -> None:
+        self.main.set_status(text, error)
+
+
+def run(backend: str | None = None) -> int:
+    HatsApp(backend=backend).run()
+    return 0
+

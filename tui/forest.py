@@ -1,0 +1,88 @@
+"""Profiles as a forest: base users at the roots, each role under its source.
+
+A role used as the source of another role carries that role beneath it, so a
+chain reads top to bottom. Profiles that fit nowhere (a broken chain, a
+credential_process) go to a separate list with the reason. The fuzzy filter
+keeps the chain context of every match: the ancestors of a match stay visible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+from .profiles import Profile, ProfileSet
+
+
+@dataclass
+class Forest:
+    profiles: ProfileSet
+    roots: list[str] = field(default_factory=list)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    parent: dict[str, str] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)  # name -> why it fits nowhere
+    haystack: dict[str, str] = field(default_factory=dict)  # name -> what the filter searches
+
+    def kids(self, name: str) -> list[str]:
+        return self.children.get(name, [])
+
+    def ancestors(self, name: str) -> list[str]:
+        trail = []
+        while name in self.parent:
+            name = self.parent[name]
+            trail.append(name)
+        return trail
+
+
+def build_forest(profiles: ProfileSet) -> Forest:
+    forest = Forest(profiles)
+    for profile in sorted(profiles, key=lambda p: p.name):
+        forest.haystack[profile.name] = search_text(profile)
+        reason = _misfit(profiles, profile)
+        if reason:
+            forest.broken[profile.name] = reason
+        elif not profile.is_role or profile.source_profile == profile.name:
+            forest.roots.append(profile.name)
+        else:
+            forest.parent[profile.name] = profile.source_profile
+            forest.children.setdefault(profile.source_profile, []).append(profile.name)
+    return forest
+
+
+def _misfit(profiles: ProfileSet, profile: Profile) -> str | None:
+    if profile.credential_process:
+        return "uses credential_process; hats keeps keys in the keyring"
+    try:
+        profiles.chain(profile.name)
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
+def search_text(profile: Profile) -> str:
+    parts = [profile.name, profile.account_id, profile.account_alias, profile.role_name,
+             profile.role_arn, profile.region]
+    return " ".join(part for part in parts if part).lower()
+
+
+def fuzzy_pattern(query: str) -> re.Pattern[str] | None:
+    """fzf-style: the query's characters in order, anything between them."""
+    query = "".join(query.lower().split())
+    if not query:
+        return None
+    return re.compile(".*?".join(map(re.escape, query)))
+
+
+def visible_names(forest: Forest, query: str) -> set[str] | None:
+    """The profiles to show for a filter: matches and their ancestors. None: show all."""
+    pattern = fuzzy_pattern(query)
+    if pattern is None:
+        return None
+    search = pattern.search
+    shown: set[str] = set()
+    for name, text in forest.haystack.items():
+        if search(text):
+            shown.add(name)
+            shown.update(forest.ancestors(name))
+    return shown

@@ -1,0 +1,87 @@
+"""The main screen: profiles on the left, chain and sessions on the right."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from ..errors import ConfigError
+from ..forest import visible_names
+from ..widgets.chain_view import ChainView
+from ..widgets.profile_tree import ProfileTree
+from ..widgets.sessions_pane import SessionsPane
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter profiles as you type"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: name, account, alias, role, region", id="filter")
+                yield ProfileTree(id="profiles")
+            with Vertical(id="right"):
+                yield ChainView(id="chain")
+                yield SessionsPane(id="sessions")
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#profiles").border_title = "profiles"
+        self.query_one(ChainView).show_nothing()
+
+    @property
+    def tree(self) -> ProfileTree:
+        return self.query_one(ProfileTree)
+
+    # -- the filter -----------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.tree.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and self.tree.forest:
+            self.tree.show(self.tree.forest, visible_names(self.tree.forest, event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.tree.focus()
+
+    # -- the chain of the highlighted profile ---------------------------------
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self.show_chain(self.tree.highlighted_profile)
+
+    def show_chain(self, name: str | None) -> None:
+        view = self.query_one(ChainView)
+        if name is None:
+            view.show_nothing()
+            return
+        app = self.app
+        try:
+            chain = app.profiles.chain(name)
+        except ConfigError as error:
+            view.show_problem(name, str(error))
+            return
+        from ..sessions import describe_chain
+
+        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds))
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_class(error, "error")

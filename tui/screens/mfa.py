@@ -1,0 +1,91 @@
+"""The MFA modal, and the MFA source that lets the engine ask through it.
+
+The engine runs in a worker thread and calls the source; the source opens
+the modal on the main thread and waits for the code. The modal stays open,
+with a spinner, while STS checks the code: a refusal is shown in place and
+the user types again; the app closes it when the call is done.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, LoadingIndicator
+
+from ..errors import MfaError
+
+
+class MfaScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="mfa.cancel")]
+
+    def __init__(self, serial: str, profile: str, refused: str | None, answer: Future):
+        super().__init__()
+        self.serial, self.profile = serial, profile
+        self.refused, self.answer = refused, answer
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="mfa-dialog", classes="dialog"):
+            yield Label(f"MFA code for [b]{self.profile}[/b]", id="mfa-title")
+            yield Label(self.serial, id="mfa-device", classes="dim")
+            yield Input(placeholder="6 digits", restrict=r"\d{0,6}", max_length=6, id="mfa-code")
+            yield Label(self.refused or "", id="mfa-error", classes="error")
+            yield LoadingIndicator(id="mfa-spinner")
+
+    def on_mount(self) -> None:
+        self.query_one("#mfa-spinner").display = False
+        self.query_one("#mfa-error").display = bool(self.refused)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        code = event.value
+        if len(code) != 6:
+            self._show_error("An MFA code is 6 digits.")
+            return
+        self.query_one("#mfa-code", Input).disabled = True
+        self.query_one("#mfa-spinner").display = True
+        self.query_one("#mfa-error").display = False
+        self.answer.set_result(code)
+
+    def ask_again(self, refused: str, answer: Future) -> None:
+        """AWS refused the code: say so, and take another."""
+        self.answer = answer
+        code = self.query_one("#mfa-code", Input)
+        code.disabled, code.value = False, ""
+        self.query_one("#mfa-spinner").display = False
+        self._show_error(refused)
+        code.focus()
+
+    def _show_error(self, text: str) -> None:
+        error = self.query_one("#mfa-error", Label)
+        error.update(text)
+        error.display = True
+
+    def action_cancel(self) -> None:
+        if not self.answer.done():
+            self.answer.set_result(None)
+        self.dismiss()
+
+
+class ModalMfa:
+    """An MfaSource for the engine, called from a worker thread."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, serial: str, profile: str, refused: str | None) -> str:
+        answer: Future = Future()
+        self.app.call_from_thread(self._ask, serial, profile, refused, answer)
+        code = answer.result()
+        if code is None:
+            raise MfaError("MFA cancelled")
+        return code
+
+    def _ask(self, serial: str, profile: str, refused: str | None, answer: Future) -> None:
+        screen = self.app.screen
+        if isinstance(screen, MfaScreen):
+            screen.ask_again(refused or "Try again.", answer)
+        else:
+            self.app.push_screen(MfaScreen(serial, profile, refused, answer))

@@ -1,0 +1,83 @@
+"""Small modals: a command line to run, an access key to store."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+class CommandScreen(ModalScreen[str | None]):
+    """Asks for a command line to run in a role."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="command.cancel")]
+
+    def __init__(self, profile: str):
+        super().__init__()
+        self.profile = profile
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="command-dialog", classes="dialog"):
+            yield Label(f"Run in [b]{self.profile}[/b]")
+            yield Input(placeholder="aws sts get-caller-identity", id="command-line")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AddKeyScreen(ModalScreen[tuple[str, str] | None]):
+    """Asks for an access key id and its secret (masked, never echoed)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="add-key.cancel")]
+
+    def __init__(self, profile: str, error: str = ""):
+        super().__init__()
+        self.profile, self.error = profile, error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="add-key-dialog", classes="dialog"):
+            yield Label(f"Access key for [b]{self.profile}[/b]")
+            yield Input(placeholder="Access key id (AKIA...)", id="key-id")
+            yield Input(placeholder="Secret access key", password=True, id="key-secret")
+            yield Label(self.error, id="add-key-error", classes="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#add-key-error").display = bool(self.error)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        key_id = self.query_one("#key-id", Input).value.strip()
+        secret = self.query_one("#key-secret", Input).value.strip()
+        if event.input.id == "key-id" or not secret:
+            self.query_one("#key-secret", Input).focus()
+            return
+        self.dismiss((key_id, secret))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PassphraseScreen(ModalScreen[str | None]):
+    """Asks for the passphrase of the encrypted file keyring."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="passphrase.cancel")]
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="passphrase-dialog", classes="dialog"):
+            yield Label("Passphrase for the encrypted keyring")
+            yield Label(self.path, classes="dim")
+            yield Input(password=True, id="passphrase")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

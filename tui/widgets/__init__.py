@@ -1,0 +1,1 @@
+"""The app's widgets: the profile tree, the chain view, the sessions pane."""

@@ -1,0 +1,49 @@
+"""The chain pane: every hop from the long-term key to the highlighted role."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ..sessions import Hop
+
+
+class ChainView(Static):
+    """Shows the hops of one chain and which of them takes the MFA code."""
+
+    def show_hops(self, profile: str, hops: list[Hop]) -> None:
+        self.border_title = f"chain to {profile}"
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", justify="right")
+        table.add_column()
+        for number, hop in enumerate(hops):
+            if number:
+                table.add_row("", Text("│ AssumeRole", style="dim"))
+            table.add_row(str(number), Text(hop.profile, style="bold").append(f"  {hop.principal}", style="dim"))
+            for label, value in self._details(hop):
+                table.add_row(label, value)
+        self.update(table)
+
+    def show_problem(self, profile: str, problem: str) -> None:
+        self.border_title = f"chain to {profile}"
+        self.update(Text(problem, style="red"))
+
+    def show_nothing(self) -> None:
+        self.border_title = "chain"
+        self.update(Text("Highlight a profile to see its chain.", style="dim"))
+
+    @staticmethod
+    def _details(hop: Hop):
+        if hop.account:
+            yield "account", Text(hop.account)
+        if hop.role_arn:
+            yield "role", Text(hop.role_arn)
+        if hop.external_id:
+            yield "external id", Text(hop.external_id)
+        if hop.session_name:
+            yield "session", Text(hop.session_name)
+        if hop.duration:
+            yield "duration", Text(f"{hop.duration} s")
+        if hop.needs_code:
+            yield "MFA", Text(f"code needed here: {hop.mfa_serial}", style="bold #ffaf00")

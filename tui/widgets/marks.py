@@ -1,0 +1,44 @@
+"""How a session's state looks: one mark, one colour, one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+EXPIRING_SECONDS = 600
+
+
+class SessionMark(Enum):
+    NONE = ("○", "dim")
+    ACTIVE = ("●", "green")
+    EXPIRING = ("●", "#ffaf00")
+    RENEW = ("●", "red")
+    EXPIRED = ("✕", "red")
+
+    @property
+    def symbol(self) -> str:
+        return self.value[0]
+
+    @property
+    def style(self) -> str:
+        return self.value[1]
+
+
+def session_mark(entry, margin_seconds: float, now: datetime) -> SessionMark:
+    left = (entry.expiration - now).total_seconds()
+    if left <= 0:
+        return SessionMark.EXPIRED
+    if left <= margin_seconds:
+        return SessionMark.RENEW
+    if left <= EXPIRING_SECONDS:
+        return SessionMark.EXPIRING
+    return SessionMark.ACTIVE
+
+
+def time_left(seconds: float) -> str:
+    if seconds <= 0:
+        return "expired"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"

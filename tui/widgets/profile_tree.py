@@ -1,0 +1,120 @@
+"""The profiles pane: base users at the roots, each role beneath its source.
+
+Nodes are built lazily: a node's children are added when it is first
+expanded, so a config with thousands of profiles opens at once. A filter
+rebuilds the tree from the matches and their ancestors, all expanded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ..forest import Forest
+from .marks import SessionMark, session_mark
+
+BROKEN = "\0broken"
+EAGER_LIMIT = 400  # below this many profiles, open every node at start
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+
+
+class ProfileTree(Tree[Row]):
+    """A tree of profiles; Enter opens a shell in the highlighted one."""
+
+    BINDINGS = [
+        Binding("enter", "app.shell", "Shell", id="shell", tooltip="Open a subshell in this role"),
+        Binding("j", "cursor_down", "Down", show=False, id="down"),
+        Binding("k", "cursor_up", "Up", show=False, id="up"),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__("profiles", **kwargs)
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 3
+        self.forest: Forest | None = None
+        self.shown_names: set[str] | None = None
+        self.session_marks: dict[str, SessionMark] = {}
+        self.account_colors: dict[str, str] = {}
+
+    # -- building -----------------------------------------------------------
+    def show(self, forest: Forest, visible: set[str] | None = None) -> None:
+        self.forest, self.shown_names = forest, visible
+        self.clear()
+        eager = visible is not None or len(forest.profiles) <= EAGER_LIMIT
+        for name in forest.roots:
+            if self._shown(name):
+                self._add(self.root, name, eager)
+        broken = [name for name in forest.broken if self._shown(name)]
+        if broken:
+            group = self.root.add(Text("cannot be used", style="bold red"), data=Row(BROKEN), expand=True)
+            for name in broken:
+                group.add_leaf(self._broken_label(name), data=Row(name))
+        self.cursor_line = 0
+
+    def _shown(self, name: str) -> bool:
+        return self.shown_names is None or name in self.shown_names
+
+    def _add(self, parent: TreeNode[Row], name: str, eager: bool) -> None:
+        kids = [kid for kid in self.forest.kids(name) if self._shown(kid)]
+        node = parent.add(self.label_for(name), data=Row(name), allow_expand=bool(kids), expand=eager)
+        if eager:
+            for kid in kids:
+                self._add(node, kid, eager)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Row]) -> None:
+        node = event.node
+        if node.children or node.data is None or node.data.name == BROKEN:
+            return
+        for kid in self.forest.kids(node.data.name):
+            if self._shown(kid):
+                self._add(node, kid, eager=False)
+
+    # -- labels ---------------------------------------------------------------
+    def label_for(self, name: str) -> Text:
+        profile = self.forest.profiles.get(name)
+        label = Text(name, style="bold")
+        account = profile.account_alias or profile.account_id
+        if account:
+            label.append(f"  {account}", style=self.account_colors.get(name, "dim"))
+        if profile.mfa_serial:
+            label.append("  MFA", style="italic #87afd7")
+        mark = self.session_marks.get(name, SessionMark.NONE)
+        label.append(f"  {mark.symbol}", style=mark.style)
+        return label
+
+    def _broken_label(self, name: str) -> Text:
+        label = Text(name, style="bold")
+        label.append(f"  {self.forest.broken[name]}", style="red")
+        return label
+
+    def refresh_marks(self, entries, margin_seconds: float, now: datetime) -> None:
+        """Recolour the session marks of the nodes that exist."""
+        marks = {entry.profile: session_mark(entry, margin_seconds, now) for entry in entries
+                 if entry.kind in ("role", "session")}
+        if marks == self.session_marks:
+            return
+        self.session_marks = marks
+        self._relabel(self.root)
+
+    def _relabel(self, node: TreeNode[Row]) -> None:
+        for child in node.children:
+            if child.data and child.data.name != BROKEN and child.data.name not in self.forest.broken:
+                child.set_label(self.label_for(child.data.name))
+            self._relabel(child)
+
+    @property
+    def highlighted_profile(self) -> str | None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.name == BROKEN:
+            return None
+        return node.data.name
