@@ -119,6 +119,15 @@ def test_a_session_inside_its_refresh_margin_is_renewed_without_a_new_code(hats,
     assert world.sts.count("AssumeRole") == 2 and world.sts.count("GetSessionToken") == 1
 
 
+def test_renew_renews_the_role_alone_without_a_new_code(hats, world):
+    hats.add_key()
+    assert hats.run("exec", "prod-admin", "--mfa-token", world.code(), "--", "true").returncode == 0
+    world.sts.reset_calls()
+    done = hats.run("exec", "prod-admin", "--renew", "--", *WHOAMI)
+    assert caller_arn(done).endswith(":assumed-role/prod-admin/jan-prod")
+    assert world.sts.count("AssumeRole") == 1 and world.sts.count("GetSessionToken") == 0
+
+
 def test_the_exit_code_of_the_command_is_hats_exit_code(hats, world):
     hats.add_key()
     done = hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "sh", "-c", "exit 7")

@@ -41,8 +41,8 @@ from .credentials import Credentials, iso, utcnow
 from .errors import HatsError, MfaError
 
 # Credentials without an expiry (a long-term key) are served as if they expired
-# this soon, so SDKs keep asking and pick up a change.
-STATIC_REFRESH = timedelta(minutes=15)
+# this soon, so SDKs ask again now and then (botocore asks 15 minutes ahead).
+STATIC_REFRESH = timedelta(hours=1)
 
 
 class CredentialServer:

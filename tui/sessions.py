@@ -87,15 +87,18 @@ class Engine:
 
     # -- renewal ----------------------------------------------------------
     def _renew(self, chain: list[Profile], renew: bool) -> CachedSession:
-        base, roles = chain[0], chain[1:]
+        """Make the target's session, reusing fresh sessions of the hops before it.
+
+        `renew` renews the target alone: the MFA session and earlier hops are
+        reused while fresh, so renewing a role asks for no code.
+        """
+        roles = chain[1:]
         if not roles:
             return self._base_session(chain, renew)
-        start, caller = 0, None
-        if not renew:
-            start, caller = self._nearest_cached_hop(chain)
+        start, caller = self._nearest_cached_hop(chain[:-1] if renew else chain)
         if caller is None:
-            caller = self._first_caller(chain, renew)
-            if isinstance(caller, CachedSession) and caller.kind == "role":
+            caller = self._first_caller(chain)
+            if caller.kind == "role":
                 start = 1
         for index in range(start, len(roles)):
             caller = self._assume(chain, index + 1, caller.credentials, mfa=None)
@@ -109,13 +112,13 @@ class Engine:
                 return index, session
         return 0, None
 
-    def _first_caller(self, chain: list[Profile], renew: bool) -> CachedSession:
+    def _first_caller(self, chain: list[Profile]) -> CachedSession:
         """What assumes the first role: an MFA session, the first role itself, or the key."""
         serial = self.profiles.mfa_serial_for(chain)
         if mfa_hop(chain, serial) == 1:
             return self._assume(chain, 1, self._long_term_key(chain[0]), mfa=serial)
         if serial:
-            return self._base_session(chain, renew, serial=serial)
+            return self._base_session(chain, False, serial=serial)
         return CachedSession("key", chain[0].name, self._long_term_key(chain[0]))
 
     def _base_session(self, chain: list[Profile], renew: bool, serial: str | None = None) -> CachedSession:

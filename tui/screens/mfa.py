@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -29,10 +30,10 @@ class MfaScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="mfa-dialog", classes="dialog"):
-            yield Label(f"MFA code for [b]{self.profile}[/b]", id="mfa-title")
-            yield Label(self.serial, id="mfa-device", classes="dim")
+            yield Label(Text.assemble("MFA code for ", (self.profile, "bold")), id="mfa-title")
+            yield Label(Text(self.serial), id="mfa-device", classes="dim")
             yield Input(placeholder="6 digits", restrict=r"\d{0,6}", max_length=6, id="mfa-code")
-            yield Label(self.refused or "", id="mfa-error", classes="error")
+            yield Label(Text(self.refused or ""), id="mfa-error", classes="error")
             yield LoadingIndicator(id="mfa-spinner")
 
     def on_mount(self) -> None:
@@ -60,7 +61,7 @@ class MfaScreen(ModalScreen[None]):
 
     def _show_error(self, text: str) -> None:
         error = self.query_one("#mfa-error", Label)
-        error.update(text)
+        error.update(Text(text))
         error.display = True
 
     def action_cancel(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,7 +21,7 @@ class CommandScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-dialog", classes="dialog"):
-            yield Label(f"Run in [b]{self.profile}[/b]")
+            yield Label(Text.assemble("Run in ", (self.profile, "bold")))
             yield Input(placeholder="aws sts get-caller-identity", id="command-line")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -41,10 +42,10 @@ class AddKeyScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-key-dialog", classes="dialog"):
-            yield Label(f"Access key for [b]{self.profile}[/b]")
+            yield Label(Text.assemble("Access key for ", (self.profile, "bold")))
             yield Input(placeholder="Access key id (AKIA...)", id="key-id")
             yield Input(placeholder="Secret access key", password=True, id="key-secret")
-            yield Label(self.error, id="add-key-error", classes="error")
+            yield Label(Text(self.error), id="add-key-error", classes="error")
 
     def on_mount(self) -> None:
         self.query_one("#add-key-error").display = bool(self.error)
@@ -73,7 +74,7 @@ class PassphraseScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="passphrase-dialog", classes="dialog"):
             yield Label("Passphrase for the encrypted keyring")
-            yield Label(self.path, classes="dim")
+            yield Label(Text(self.path), classes="dim")
             yield Input(password=True, id="passphrase")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
