@@ -19,7 +19,6 @@ import pexpect
 import pytest
 
 from tui.colors import ACCOUNT_COLORS, account_color, account_label
-from tui.credentials import iso, utcnow
 from tui.profiles import Profile
 from tui.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
 
@@ -61,8 +60,7 @@ def base_env(home: Path, profile: Profile = DEV, minutes_left: float = 42.5, **e
     return {
         **keep, "HOME": str(home), "TERM": "xterm-256color", "ENV": str(home / ".shrc"),
         "HATS_PROFILE": profile.name, "HATS_ACCOUNT": account,
-        "HATS_EXPIRES": iso(utcnow().replace(microsecond=0)) if minutes_left is None
-        else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + minutes_left * 60)),
+        "HATS_EXPIRES": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + minutes_left * 60)),
         **prompt_env(profile, account_label(profile, account), color), **extra,
     }
 

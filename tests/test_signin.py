@@ -375,3 +375,25 @@ def test_importing_signin_costs_no_boto_textual_or_urllib_request():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == []
 
+
+
+# -- `hats login` end to end ----------------------------------------------------------
+
+def test_hats_login_prints_a_console_url_for_a_chained_role(stub, hats, world):
+    federation = stub
+    hats.add_key()
+    done = hats.run("login", "prod-admin", "--stdout", "--mfa-token", world.code(),
+                    env={"HATS_SIGNIN_URL": federation.url})
+    assert done.returncode == 0, done.stderr
+    path, query = login_query(done.stdout.strip())
+    assert query["Action"] == "login" and query["SigninToken"] in federation.tokens
+    assert "SessionDuration" not in federation.requests[-1]
+
+
+def test_hats_login_for_a_plain_user_goes_through_a_federation_token(stub, hats, world):
+    federation = stub
+    hats.add_key()
+    done = hats.run("login", "jan-work", "--stdout", env={"HATS_SIGNIN_URL": federation.url})
+    assert done.returncode == 0, done.stderr
+    assert world.sts.count("GetFederationToken") == 1 and world.sts.count("GetSessionToken") == 0
+    assert "region=eu-west-1" in login_query(done.stdout.strip())[1]["Destination"]

@@ -217,13 +217,11 @@ class HatsApp(App):
         if not spawn:
             self.status(f"Renewed {name}: {session.credentials.seconds_left(self.clock()) // 60:.0f} min left.")
             return
-        from .environ import child_environment
-        from .shell import default_command
+        from .runner import role_child, user_shell
 
-        env = child_environment(os.environ, chain, session)
-        shell = default_command(os.environ)
-        argv = shell if command is None else [shell[0], "-c", command]
-        code = self.spawn(argv, env)
+        argv = None if command is None else [user_shell(os.environ), "-c", command]
+        with role_child(self.engine, name, session, argv, serve=command is None) as (argv, env):
+            code = self.spawn(argv, env)
         what = "shell" if command is None else shlex.split(command)[0] if command.strip() else "command"
         self.status(f"{what} in {name} exited with {code}.", error=code != 0)
 

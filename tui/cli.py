@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     execute = commands.add_parser("exec", help="run a command (default: $SHELL) with a profile's credentials")
     execute.add_argument("profile")
     _credential_options(execute)
+    execute.add_argument("--server", action=argparse.BooleanOptionalAction, default=None,
+                         help="serve self-renewing credentials from a loopback endpoint instead of static keys "
+                              "(default: on for a subshell, off for a command)")
+    execute.add_argument("--shell", help="the shell to start (default: $SHELL)")
     execute.add_argument("command_line", nargs="*", metavar="-- COMMAND ...",
                          help="the command and its arguments, after -- (default: $SHELL)")
     execute.set_defaults(handler=cmd_exec)
@@ -74,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("env", "json"), default="env")
     _credential_options(export)
     export.set_defaults(handler=cmd_export)
+
+    login = commands.add_parser("login", help="open the AWS console as a profile in the browser")
+    login.add_argument("profile")
+    login.add_argument("--stdout", action="store_true", help="print the sign-in URL instead of opening it")
+    login.add_argument("--duration", type=int, metavar="SECONDS", help="console session length, when AWS allows")
+    login.add_argument("--destination", metavar="URL", help="console page to land on")
+    _credential_options(login)
+    login.set_defaults(handler=cmd_login)
 
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
@@ -118,13 +130,17 @@ def cmd_list(args) -> int:
 
 
 def cmd_exec(args) -> int:
-    from .environ import child_environment
-    from .shell import default_command, exec_child
+    from .runner import role_child
+    from .shell import exec_child, run_child
 
-    chain, session = _resolve(args)
-    env = child_environment(os.environ, chain, session)
-    exec_child(args.command_line or default_command(os.environ), env)
-    return 0  # not reached: exec_child replaces this process
+    engine = _engine(args)
+    session = engine.credentials(args.profile, renew=args.renew)
+    command = args.command_line or None
+    serve = args.server if args.server is not None else command is None
+    with role_child(engine, args.profile, session, command, serve=serve, shell=args.shell) as (argv, env):
+        if command and not serve:
+            exec_child(argv, env)  # becomes the command: nothing of hats is left to relay
+        return run_child(argv, env)
 
 
 def cmd_export(args) -> int:
@@ -137,6 +153,21 @@ def cmd_export(args) -> int:
     else:
         env = child_environment({}, chain, session)
         print(export_lines(env, tuple(sorted(env))), end="")
+    return 0
+
+
+def cmd_login(args) -> int:
+    from .signin import profile_console_url
+
+    url = profile_console_url(_engine(args), args.profile, duration=args.duration, destination=args.destination)
+    if args.stdout:
+        print(url)
+        return 0
+    import webbrowser
+
+    if not webbrowser.open(url):
+        raise HatsError("no browser to open; use --stdout to print the sign-in URL")
+    print(f"Opened the AWS console as '{args.profile}' in your browser.", file=sys.stderr)
     return 0
 
 
@@ -160,15 +191,18 @@ def _vault(args):
     return open_vault(args.backend)
 
 
-def _resolve(args):
+def _engine(args):
     from .mfa import source_for
     from .sessions import Engine
     from .terminal import read_line
 
-    profiles = _profiles()
-    chain = profiles.chain(args.profile)
     mfa = source_for(None, args.mfa_token, read_line)
-    engine = Engine(profiles, _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr))
+    return Engine(_profiles(), _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr))
+
+
+def _resolve(args):
+    engine = _engine(args)
+    chain = engine.profiles.chain(args.profile)
     return chain, engine.credentials(args.profile, renew=args.renew)
 
 

@@ -184,6 +184,10 @@ class Engine:
             raise MfaError(f"profile '{chain[-1].name}' needs an MFA code and there is no way to ask for one")
         return self.mfa
 
+    def long_term_key(self, name: str) -> Credentials:
+        """The key of a base profile: the keyring's, else the credentials file's."""
+        return self._long_term_key(self.profiles.get(name))
+
     def _long_term_key(self, base: Profile) -> Credentials:
         key = self.vault.get_key(base.name)
         if key:
@@ -235,6 +239,13 @@ def describe_chain(profiles: ProfileSet, chain: list[Profile], session_seconds: 
                         serial if code_at == index else None, hop.external_id, session_name(hop, base),
                         hop.duration_seconds or DEFAULT_ROLE_SECONDS, code_at == index))
     return hops
+
+
+def is_chained(profiles: ProfileSet, chain: list[Profile]) -> bool:
+    """Whether the target role is assumed with temporary credentials (AWS's role chaining)."""
+    if len(chain) < 2:
+        return False
+    return len(chain) > 2 or mfa_hop(chain, profiles.mfa_serial_for(chain)) == 0
 
 
 def _kind(chain: list[Profile]) -> str:

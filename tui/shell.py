@@ -15,10 +15,6 @@ class ChildError(HatsError):
     exit_code = 127
 
 
-def default_command(environ) -> list[str]:
-    return [environ.get("SHELL") or "/bin/sh"]
-
-
 def exec_child(argv: list[str], env: dict[str, str]) -> None:
     """Become the child: its exit code and signals are hats' without any relay."""
     try:

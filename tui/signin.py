@@ -256,3 +256,22 @@ def _clean(reason: object, credentials: Credentials) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def profile_console_url(engine, name: str, *, duration: int | None = None,
+                        destination: str | None = None) -> str:
+    """The console URL for any profile: its role session, or a federation token for a user."""
+    from .environ import chain_region
+    from .sessions import is_chained
+
+    chain = engine.profiles.chain(name)
+    target = chain[-1]
+    region = chain_region(chain)
+    if len(chain) == 1:
+        partition = partition_of(engine.profiles.mfa_serial_for(chain), region)
+        return user_console_url(engine.long_term_key(target.name), name, partition=partition, region=region,
+                                duration=duration or DEFAULT_FEDERATION_SECONDS, destination=destination)
+    session = engine.credentials(name)
+    return console_url(session.credentials, partition=partition_of(target.role_arn, region), region=region,
+                       chained=is_chained(engine.profiles, chain), session_duration=duration,
+                       destination=destination)
