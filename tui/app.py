@@ -43,6 +43,7 @@ class HatsApp(App):
         Binding("r", "renew", "Renew", id="renew", tooltip="Renew this profile's session now"),
         Binding("c", "clear", "Clear", id="clear", tooltip="Drop this profile's cached sessions"),
         Binding("a", "add_key", "Add key", id="add-key", tooltip="Store or replace the access key"),
+        Binding("o", "console", "Console", id="console", tooltip="Open the AWS console in this role"),
     ]
     ACTIONS = {
         "shell": ("Open a shell", "A subshell with the highlighted role's credentials"),
@@ -50,12 +51,15 @@ class HatsApp(App):
         "renew": ("Renew session", "Get a new session for the highlighted profile now"),
         "clear": ("Clear sessions", "Drop the highlighted profile's cached sessions"),
         "add_key": ("Add or replace key", "Store the access key of the highlighted base profile"),
+        "console": ("Open the AWS console", "Sign in to the console as the highlighted profile, in the browser"),
         "filter": ("Filter profiles", "Fuzzy filter over names, accounts, roles and regions"),
     }
 
     def __init__(self, backend: str | None = None, clock: Callable[[], datetime] = utcnow,
-                 vault_opener=None):
+                 vault_opener=None, banner: Callable[[], str] | None = None):
+        """`banner`, when given, is shown beside the status line, refreshed each second (the demo's MFA code)."""
         super().__init__()
+        self.banner = banner
         self.backend = backend
         self.clock = clock
         self.policy = Policy(clock=clock)
@@ -116,6 +120,8 @@ class HatsApp(App):
 
     def tick(self) -> None:
         now = self.clock()
+        if self.banner:
+            self.main.set_banner(self.banner())
         self.main.query_one(SessionsPane).tick(now)
         self.main.query_one(ProfileTree).refresh_marks(
             self.session_entries, self.policy.refresh_margin.total_seconds(), now)
@@ -187,6 +193,23 @@ class HatsApp(App):
             if answer:
                 self.store_key(base, *answer)
         self.push_screen(AddKeyScreen(base, error), store)
+
+    def action_console(self) -> None:
+        name = self.highlighted()
+        if name and self.ready():
+            self.open_console(name)
+
+    @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
+    def open_console(self, name: str) -> None:
+        import webbrowser
+
+        from .signin import profile_console_url
+
+        url = profile_console_url(self.engine, name)
+        self.call_from_thread(self._close_mfa)
+        opened = webbrowser.open(url)
+        self.call_from_thread(self.status, f"Opened the AWS console as {name}." if opened
+                              else "No browser to open: use `hats login --stdout` in a shell.", not opened)
 
     def action_help(self) -> None:
         rows = []

@@ -30,7 +30,9 @@ class MainScreen(Screen):
             with Vertical(id="right"):
                 yield ChainView(id="chain")
                 yield SessionsPane(id="sessions")
-        yield Static("", id="status")
+        with Horizontal(id="status-bar"):
+            yield Static("", id="status")
+            yield Static("", id="banner")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -81,6 +83,9 @@ class MainScreen(Screen):
         from ..sessions import describe_chain
 
         view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds))
+
+    def set_banner(self, text: str) -> None:
+        self.query_one("#banner", Static).update(Text(text))
 
     def set_status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#status", Static)
