@@ -203,3 +203,13 @@ def hats(tmp_path, world, secret_service_env) -> Hats:
 def any_hats(tmp_path, world, backend_env) -> Hats:
     """hats on each backend in turn: the Secret Service and the encrypted file."""
     return make_hats(tmp_path, world, backend_env)
+
+
+@pytest.fixture
+def app_env(tmp_path, world, secret_service_env, monkeypatch) -> Hats:
+    """For the app in this process: the test HOME's variables set in os.environ, the key stored."""
+    hats = make_hats(tmp_path, world, secret_service_env)
+    hats.add_key()
+    for name, value in hats.env.items():
+        monkeypatch.setenv(name, value)
+    return hats

@@ -12,9 +12,7 @@ import json
 import subprocess
 from datetime import timedelta
 
-import pytest
-
-from tests.conftest import DEV, PROD, make_hats
+from tests.conftest import DEV, PROD
 from tui.app import HatsApp
 from tui.credentials import utcnow
 from tui.screens.mfa import MfaScreen
@@ -22,15 +20,6 @@ from tui.widgets.profile_tree import ProfileTree
 from tui.widgets.sessions_pane import SessionsPane
 
 SIZE = (120, 36)
-
-
-@pytest.fixture
-def app_env(tmp_path, world, secret_service_env, monkeypatch):
-    hats = make_hats(tmp_path, world, secret_service_env)
-    hats.add_key()
-    for name, value in hats.env.items():
-        monkeypatch.setenv(name, value)
-    return hats
 
 
 class Recorder:

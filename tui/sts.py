@@ -14,8 +14,8 @@ from datetime import timezone
 from .credentials import Credentials
 from .errors import MfaCodeRejected, StsError
 
-CONNECT_TIMEOUT_SECONDS = 4
-READ_TIMEOUT_SECONDS = 6
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 3  # two tries of 3 s: a silent STS is reported within 10 s
 
 
 @dataclass(frozen=True)

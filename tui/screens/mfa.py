@@ -35,6 +35,7 @@ class MfaScreen(ModalScreen[None]):
             yield Input(placeholder="6 digits", restrict=r"\d{0,6}", max_length=6, id="mfa-code")
             yield Label(Text(self.refused or ""), id="mfa-error", classes="error")
             yield LoadingIndicator(id="mfa-spinner")
+            yield Label("Enter submits · Esc cancels", classes="dim")
 
     def on_mount(self) -> None:
         self.query_one("#mfa-spinner").display = False

@@ -44,6 +44,14 @@ class ChainView(Static):
         if hop.session_name:
             yield "session", Text(hop.session_name)
         if hop.duration:
-            yield "duration", Text(f"{hop.duration} s")
+            yield "duration", Text(_duration(hop.duration))
         if hop.needs_code:
             yield "MFA", Text(f"code needed here: {hop.mfa_serial}", style="bold #ffaf00")
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ..colors import account_color, account_label
 from ..forest import Forest
 from .marks import SessionMark, session_mark
 
@@ -81,16 +82,25 @@ class ProfileTree(Tree[Row]):
 
     # -- labels ---------------------------------------------------------------
     def label_for(self, name: str) -> Text:
-        profile = self.forest.profiles.get(name)
+        profiles = self.forest.profiles
+        profile = profiles.get(name)
         label = Text(name, style="bold")
-        account = profile.account_alias or profile.account_id
+        account = account_label(profile, profile.account_id)
         if account:
-            label.append(f"  {account}", style=self.account_colors.get(name, "dim"))
-        if profile.mfa_serial:
+            label.append(f"  {account}", style=self._account_style(name))
+        if profiles.mfa_serial_for(profiles.chain(name)):
             label.append("  MFA", style="italic #87afd7")
         mark = self.session_marks.get(name, SessionMark.NONE)
         label.append(f"  {mark.symbol}", style=mark.style)
         return label
+
+    def _account_style(self, name: str) -> str:
+        """The account's colour, the same one its subshell prompt wears."""
+        if name not in self.account_colors:
+            profile = self.forest.profiles.get(name)
+            color = account_color(profile, profile.account_id, account_label(profile, profile.account_id))
+            self.account_colors[name] = f"bold {color.hex}" if color.is_production else color.hex
+        return self.account_colors[name]
 
     def _broken_label(self, name: str) -> Text:
         label = Text(name, style="bold")
