@@ -45,8 +45,8 @@ def role_child(engine: Engine, name: str, session: CachedSession, command: list[
             env = _served(stack, engine, name, env)
             horizon = renewable_until(engine, chain, session)
             env.pop("HATS_EXPIRES", None)
-            if horizon:
-                env["HATS_EXPIRES"] = horizon
+            if horizon:  # for prompts (starship reads AWS_CREDENTIAL_EXPIRATION); SDKs use the endpoint
+                env["HATS_EXPIRES"] = env["AWS_CREDENTIAL_EXPIRATION"] = horizon
         if command:
             yield command, env
             return
