@@ -114,17 +114,21 @@ class HatsApp(App):
 
     def _sessions_ready(self, entries) -> None:
         self.session_entries = entries
-        margin = self.policy.refresh_margin.total_seconds()
-        self.main.query_one(SessionsPane).set_entries(entries, margin, self.clock())
-        self.main.query_one(ProfileTree).refresh_marks(entries, margin, self.clock())
+        self.tick(new_entries=True)
 
-    def tick(self) -> None:
-        now = self.clock()
+    def tick(self, new_entries: bool = False) -> None:
+        """Recompute every countdown from the clock; a no-op while the screen is torn down."""
+        panes, trees = self.main.query(SessionsPane), self.main.query(ProfileTree)
+        if not panes or not trees:
+            return
+        now, margin = self.clock(), self.policy.refresh_margin.total_seconds()
         if self.banner:
             self.main.set_banner(self.banner())
-        self.main.query_one(SessionsPane).tick(now)
-        self.main.query_one(ProfileTree).refresh_marks(
-            self.session_entries, self.policy.refresh_margin.total_seconds(), now)
+        if new_entries:
+            panes.first().set_entries(self.session_entries, margin, now)
+        else:
+            panes.first().tick(now)
+        trees.first().refresh_marks(self.session_entries, margin, now)
 
     # -- asking from a worker ---------------------------------------------------
     def wait_for_screen(self, screen):

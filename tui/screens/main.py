@@ -85,9 +85,10 @@ class MainScreen(Screen):
         view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds))
 
     def set_banner(self, text: str) -> None:
-        self.query_one("#banner", Static).update(Text(text))
+        for banner in self.query("#banner"):
+            banner.update(Text(text))
 
     def set_status(self, text: str, error: bool = False) -> None:
-        status = self.query_one("#status", Static)
-        status.update(Text(text))  # never markup: errors quote config text like [profile x]
-        status.set_class(error, "error")
+        for status in self.query("#status"):  # none while the app closes
+            status.update(Text(text))  # never markup: errors quote config text like [profile x]
+            status.set_class(error, "error")
