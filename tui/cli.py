@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="serve self-renewing credentials from a loopback endpoint instead of static keys "
                               "(default: on for a subshell, off for a command)")
     execute.add_argument("--shell", help="the shell to start (default: $SHELL)")
-    execute.add_argument("command_line", nargs="*", metavar="-- COMMAND ...",
+    execute.add_argument("command_line", nargs="*", default=[], metavar="-- COMMAND ...",
                          help="the command and its arguments, after -- (default: $SHELL)")
     execute.set_defaults(handler=cmd_exec)
 

@@ -68,6 +68,7 @@ ROLES = (
     (PROD, "prod-readonly", PROD, False),
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+READY = "# the hats demo sandbox is up"
 TOTP_STEP = 30
 
 
@@ -130,7 +131,8 @@ class Sandbox:
 
     Attributes once started: root, home, config_path, credentials_path,
     keyring_dir, sts (the LocalSTS), serial (the MFA device's ARN), key_id,
-    env (what the sandbox sets), removed (the caller's AWS_*/HATS_* names it unsets).
+    vault (the demo keyring, open), env (what the sandbox sets), removed (the
+    caller's AWS_*/HATS_* names it unsets), timings (seconds spent starting).
     `seed` makes moto's ids (role ids, ...) the same on every run, for screenshots.
     """
 
@@ -139,6 +141,7 @@ class Sandbox:
         self.root: Path | None = None
         self.sts = None
         self.signin = None
+        self.vault = None
         self.env: dict[str, str] = {}
         self.removed: tuple[str, ...] = ()
         self.timings: dict[str, float] = {}
@@ -228,8 +231,8 @@ class Sandbox:
         from .vault import Vault
 
         store = EncryptedFileStore(self.keyring_dir / "vault.json", lambda: self.passphrase)
-        Vault(store, lock_dir=Path(self.env["HATS_STATE_DIR"]) / "locks").set_key(
-            USER, long_term_key(self.key_id, self._secret))
+        self.vault = Vault(store, lock_dir=Path(self.env["HATS_STATE_DIR"]) / "locks")
+        self.vault.set_key(USER, long_term_key(self.key_id, self._secret))
 
     def close(self) -> None:
         """Stop the servers, put os.environ back, remove every file. Safe to call twice."""
@@ -342,7 +345,8 @@ class _SigninStandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/federation"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="demo-signin", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       name="demo-signin", daemon=True)
         self.thread.start()
         return self
 
@@ -403,7 +407,9 @@ def run_demo(print_env: bool = False) -> int:
             else:
                 from .app import HatsApp
 
-                app = HatsApp(backend="file", banner=sandbox.banner)
+                # the app takes the sandbox's open vault: its key is derived once (Argon2, ~0.2 s)
+                app = HatsApp(backend="file", banner=sandbox.banner,
+                              vault_opener=lambda backend, passphrase=None: sandbox.vault)
                 state["app"] = app
                 code = app.run() or 0
     except KeyboardInterrupt:
@@ -415,14 +421,13 @@ def run_demo(print_env: bool = False) -> int:
 
 
 def _serve_env(sandbox: Sandbox) -> int:
-    sys.stdout.write(sandbox.export_lines())
-    sys.stdout.write("# the hats demo sandbox is up: paste the lines above into another terminal; "
-                     "Ctrl-C here ends it\n")
-    sys.stdout.flush()
     tty = sys.stderr.isatty()
-    print(f"hats demo: sandbox in {sandbox.root}; in the other terminal, `hats demo --code` "
-          f"prints the MFA code", file=sys.stderr)
     try:
+        sys.stdout.write(sandbox.export_lines())
+        sys.stdout.write(f"{READY}: paste the lines above into another terminal; Ctrl-C here ends it\n")
+        sys.stdout.flush()
+        print(f"hats demo: sandbox in {sandbox.root}; in the other terminal, `hats demo --code` "
+              f"prints the MFA code", file=sys.stderr)
         while True:
             if tty:
                 print(f"\r{sandbox.banner()} ", end="", file=sys.stderr, flush=True)

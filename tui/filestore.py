@@ -55,12 +55,25 @@ class EncryptedFileStore:
             return self._new_document()
         except OSError as exc:
             raise VaultError(f"cannot read the encrypted keyring {self.path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise VaultError(f"{self.path} is not a hats encrypted keyring") from None
+        document = self._checked(text)
+        self._open(document, CHECK_ITEM, document["items"][CHECK_ITEM])
+        return document
+
+    def _checked(self, text: str) -> dict:
+        """The document, if it has the shape this module writes."""
         try:
             document = json.loads(text)
-            assert document["format"] == FORMAT and isinstance(document["items"], dict)
-        except (ValueError, KeyError, TypeError, AssertionError):
-            raise VaultError(f"{self.path} is not a hats encrypted keyring") from None
-        self._open(document, CHECK_ITEM, document["items"][CHECK_ITEM])
+            kdf = document["kdf"]
+            valid = (document["format"] == FORMAT and isinstance(document["items"], dict)
+                     and isinstance(document["items"][CHECK_ITEM], str)
+                     and len(_unb64(document["salt"])) >= 16
+                     and set(kdf) == set(KDF_PARAMS) and all(type(v) is int and v > 0 for v in kdf.values()))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            valid = False
+        if not valid:
+            raise VaultError(f"{self.path} is not a hats encrypted keyring")
         return document
 
     def _new_document(self) -> dict:
@@ -91,15 +104,19 @@ class EncryptedFileStore:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        raw = _unb64(sealed)
         try:
+            raw = _unb64(sealed)
             plain = AESGCM(self._derived_key(document)).decrypt(raw[:12], raw[12:], name.encode("utf-8"))
-        except InvalidTag:
+        except (InvalidTag, ValueError, TypeError, AttributeError):
             if name == CHECK_ITEM:
                 self._key = None
                 raise VaultError(f"wrong passphrase for the encrypted keyring {self.path}") from None
             raise VaultError(f"item {name!r} in {self.path} is damaged") from None
         return plain.decode("utf-8")
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def _write(self, document: dict) -> None:
         directory = self.path.parent
@@ -125,4 +142,4 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"))
+    return base64.b64decode(text.encode("ascii"), validate=True)  # ValueError on anything else

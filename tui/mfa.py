@@ -13,7 +13,7 @@ from typing import Callable, Protocol
 
 from .errors import MfaError
 
-CODE = re.compile(r"^\d{6}$")
+CODE = re.compile(r"^[0-9]{6}$")  # ASCII only: \d also matches other scripts' digits
 PROCESS_TIMEOUT_SECONDS = 60
 
 

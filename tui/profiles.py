@@ -23,6 +23,7 @@ MFA_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
 HARDWARE_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
 CHAIN_LIMIT_SECONDS = 3600
 MIN_DURATION, MAX_DURATION = 900, 43200
+MAX_FILE_BYTES = 16 * 2**20  # an organisation's 10,000 profiles take about 2 MB
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 
 
@@ -128,6 +129,7 @@ class ProfileSet:
                     "which is not defined")
             current = self.profiles[current.source_profile]
         hops.reverse()
+        _check_chain_limit(hops)
         base = hops[0]
         if base.credential_process:
             raise ConfigError(
@@ -144,6 +146,19 @@ class ProfileSet:
     def roles_from(self, name: str) -> list[Profile]:
         """Profiles whose source_profile is `name` (excluding itself)."""
         return [p for p in self.profiles.values() if p.source_profile == name and p.name != name]
+
+
+def _check_chain_limit(hops: list[Profile]) -> None:
+    """A role assumed with another role's session is capped at an hour by AWS.
+
+    The first role is assumed from the long-term key whenever it asks for
+    more than an hour, so only the later hops can break the limit.
+    """
+    for source, hop in zip(hops[1:], hops[2:]):
+        if hop.duration_seconds and hop.duration_seconds > CHAIN_LIMIT_SECONDS:
+            raise ConfigError(
+                f"profile '{hop.name}' asks for {hop.duration_seconds} s, but it is assumed from "
+                f"'{source.name}'s session and AWS caps chained roles at {CHAIN_LIMIT_SECONDS} s")
 
 
 def load(config_file: Path | None = None, credentials_file: Path | None = None) -> ProfileSet:
@@ -164,6 +179,9 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
 def _read_ini(path: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         return {}
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: {size // 2**20} MB is more than hats reads ({MAX_FILE_BYTES // 2**20} MB)")
     parser = configparser.RawConfigParser()
     try:
         with open(path, encoding="utf-8") as handle:
@@ -186,8 +204,30 @@ def _one_line(exc: configparser.Error) -> str:
         return f"line {exc.lineno} comes before any [section] header"
     if isinstance(exc, configparser.ParsingError):
         lineno, line = exc.errors[0]
-        return f"cannot parse line {lineno}: {line.strip()[:60]}"
+        return f"cannot parse line {lineno}: {_unrepr(line).strip()[:60]}"
     return str(exc).splitlines()[0]
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also says yes to '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def _is_mfa_device(serial: str) -> bool:
+    if serial.startswith("arn:"):
+        return bool(MFA_ARN.match(serial))
+    return bool(HARDWARE_SERIAL.match(serial))
+
+
+def _unrepr(text: str) -> str:
+    """configparser quotes the bad line with repr(); show it as the user wrote it."""
+    import ast
+
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str) else text
 
 
 def _profile_sections(raw: dict[str, dict[str, str]], prefixed: bool) -> dict[str, dict[str, str]]:
@@ -205,18 +245,18 @@ def _profile_sections(raw: dict[str, dict[str, str]], prefixed: bool) -> dict[st
 
 def _with_includes(name: str, sections: dict[str, dict[str, str]]) -> dict[str, str]:
     """aws-vault's include_profile: settings of another profile, overridden by our own."""
-    values: dict[str, str] = {}
     trail = [name]
-    current = sections[name]
-    layers = [current]
-    while "include_profile" in current:
-        target = current["include_profile"]
-        if target in trail or target not in sections:
-            problem = "cycle" if target in trail else "missing profile"
-            return {**sections[name], "_problem": f"profile '{name}' include_profile: {problem} '{target}'"}
+    layers = [sections[name]]
+    while "include_profile" in layers[-1]:
+        target = layers[-1]["include_profile"]
+        if target in trail:
+            cycle = " -> ".join([*trail[trail.index(target):], target])
+            return {**sections[name], "_problem": f"include_profile cycle: {cycle}"}
+        if target not in sections:
+            return {**sections[name], "_problem": f"profile '{name}' include_profile: missing profile '{target}'"}
         trail.append(target)
-        current = sections[target]
-        layers.append(current)
+        layers.append(sections[target])
+    values: dict[str, str] = {}
     for layer in reversed(layers):
         values.update(layer)
     return values
@@ -227,7 +267,7 @@ def _build(name: str, values: dict[str, str], has_file_keys: bool) -> Profile:
     duration = values.get("duration_seconds")
     duration_seconds = None
     if duration is not None:
-        if duration.isdigit() and MIN_DURATION <= int(duration) <= MAX_DURATION:
+        if is_number(duration) and MIN_DURATION <= int(duration) <= MAX_DURATION:
             duration_seconds = int(duration)
         else:
             problem = problem or (
@@ -237,7 +277,7 @@ def _build(name: str, values: dict[str, str], has_file_keys: bool) -> Profile:
     if role_arn is not None and not ROLE_ARN.match(role_arn):
         problem = problem or f"profile '{name}': role_arn {role_arn!r} is not an IAM role ARN"
     mfa_serial = values.get("mfa_serial")
-    if mfa_serial is not None and not (MFA_ARN.match(mfa_serial) or HARDWARE_SERIAL.match(mfa_serial)):
+    if mfa_serial is not None and not _is_mfa_device(mfa_serial):
         problem = problem or f"profile '{name}': mfa_serial {mfa_serial!r} is not an MFA device ARN or serial"
     source = values.get("credential_source")
     if source is not None and source not in CREDENTIAL_SOURCES:

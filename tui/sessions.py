@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .credentials import Credentials, utcnow
-from .errors import ConfigError, MfaCodeRejected, MfaError
+from .errors import MfaCodeRejected, MfaError
 from .mfa import FixedToken, MfaSource, ProcessToken
-from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet
+from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, is_number
 from .vault import CachedSession, Vault
 
 DEFAULT_ROLE_SECONDS = 3600
@@ -37,7 +37,7 @@ MFA_ATTEMPTS = 3
 
 def _env_seconds(name: str, default: int) -> int:
     value = os.environ.get(name, "")
-    return int(value) if value.isdigit() else default
+    return int(value) if is_number(value) else default
 
 
 @dataclass
@@ -140,12 +140,8 @@ class Engine:
         return session
 
     def _assume(self, chain: list[Profile], index: int, caller: Credentials, mfa: str | None) -> CachedSession:
-        hop, source = chain[index], chain[index - 1]
+        hop = chain[index]
         duration = hop.duration_seconds
-        if caller.is_temporary and duration and duration > CHAIN_LIMIT_SECONDS:
-            raise ConfigError(
-                f"profile '{hop.name}' asks for {duration} s, but it is assumed from '{source.name}''s "
-                f"session and AWS caps chained roles at {CHAIN_LIMIT_SECONDS} s")
         from . import sts
 
         assumed = self._with_mfa(chain, mfa, lambda code: sts.assume_role(

@@ -223,15 +223,9 @@ def get_federation_token(key: Credentials, profile: str, duration: int = DEFAULT
     low, high = FEDERATION_DURATION_RANGE
     if not low <= duration <= high:
         raise SigninError(f"federated session duration {duration} s is outside AWS's {low}-{high} s")
-    from .sts import _call, _credentials
+    from . import sts
 
-    params = {"Name": name or federation_name(profile), "Policy": ALLOW_ALL, "DurationSeconds": duration}
-    answer = _call(key, profile, "get_federation_token", params, None)
-    try:
-        return _credentials(answer["Credentials"])
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise SigninError(f"GetFederationToken for profile '{profile}': STS sent an answer hats cannot "
-                          f"read ({type(exc).__name__})") from None
+    return sts.get_federation_token(key, profile, name or federation_name(profile), ALLOW_ALL, duration)
 
 
 # -- keeping secrets out of messages ------------------------------------------------------

@@ -8,11 +8,12 @@ profile's endpoint_url and its services section apply exactly as in the CLI.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timezone
 
 from .credentials import Credentials
-from .errors import MfaCodeRejected, StsError
+from .errors import ConfigError, MfaCodeRejected, StsError
 
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 3  # two tries of 3 s: a silent STS is reported within 10 s
@@ -34,8 +35,7 @@ def get_session_token(key: Credentials, profile: str, duration: int, mfa: MfaCod
     params = {"DurationSeconds": duration}
     if mfa:
         params.update(SerialNumber=mfa.serial, TokenCode=mfa.code)
-    answer = _call(key, profile, "get_session_token", params, mfa)
-    return _credentials(answer["Credentials"])
+    return _call(key, profile, "get_session_token", params, mfa, lambda answer: _credentials(answer["Credentials"]))
 
 
 def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: str,
@@ -47,8 +47,13 @@ def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: 
         params["ExternalId"] = external_id
     if mfa:
         params.update(SerialNumber=mfa.serial, TokenCode=mfa.code)
-    answer = _call(caller, profile, "assume_role", params, mfa)
-    return AssumedRole(_credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"])
+    return _call(caller, profile, "assume_role", params, mfa, lambda answer: AssumedRole(
+        _credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"]))
+
+
+def get_federation_token(key: Credentials, profile: str, name: str, policy: str, duration: int) -> Credentials:
+    params = {"Name": name, "Policy": policy, "DurationSeconds": duration}
+    return _call(key, profile, "get_federation_token", params, None, lambda answer: _credentials(answer["Credentials"]))
 
 
 def _client(caller: Credentials, profile: str):
@@ -67,26 +72,44 @@ def _client(caller: Credentials, profile: str):
         aws_session_token=caller.session_token)
 
 
-def _call(caller: Credentials, profile: str, operation: str, params: dict, mfa: MfaCode | None) -> dict:
+def _call(caller: Credentials, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
+    """Make one STS call and parse its answer; every way it can fail is one line."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     action = "".join(part.capitalize() for part in operation.split("_"))
-    client = None
     try:
         client = _client(caller, profile)
-        return getattr(client, operation)(**params)
+    except ValueError as exc:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
+        where = f"'{endpoint}'" if endpoint else f"configured for profile '{profile}'"
+        raise ConfigError(f"the STS endpoint {where} is not a URL hats can use: {exc}") from None
+    try:
+        return parse(getattr(client, operation)(**params))
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", "Error"), " ".join(str(error.get("Message", "")).split())
-        if mfa and code == "AccessDenied" and "MultiFactorAuthentication" in message:
-            raise MfaCodeRejected(f"AWS refused the MFA code for {mfa.serial}: {message}") from None
-        raise StsError(f"{action} for profile '{profile}' refused: {code}: {message}") from None
+        raise _refusal(action, profile, exc.response, mfa) from None
     except BotoCoreError as exc:
-        where = client.meta.endpoint_url if client else "STS"
-        raise StsError(f"{action} for profile '{profile}': cannot get an answer from {where}: "
-                       f"{_one_line(exc)}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StsError(f"{action} for profile '{profile}': STS sent an answer hats cannot read ({exc})") from None
+        raise StsError(f"{action} for profile '{profile}': cannot get an answer from "
+                       f"{client.meta.endpoint_url}: {_one_line(exc)}") from None
+    except (ResponseParserError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StsError(f"{action} for profile '{profile}': STS sent an answer hats cannot read "
+                       f"({_one_line(exc) or type(exc).__name__})") from None
+
+
+def _refusal(action: str, profile: str, response: dict, mfa: MfaCode | None) -> Exception:
+    error = response.get("Error", {})
+    code, message = error.get("Code"), " ".join(str(error.get("Message", "")).split())
+    if mfa and code == "AccessDenied" and "MultiFactorAuthentication" in message:
+        return MfaCodeRejected(f"AWS refused the MFA code for {mfa.serial}: {message}")
+    if not code or not message:  # not an AWS error document: say what HTTP said
+        from http import HTTPStatus
+
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        try:
+            code, message = str(status), HTTPStatus(status).phrase
+        except ValueError:
+            code, message = str(status), code or "unknown error"
+    return StsError(f"{action} for profile '{profile}' refused: {code}: {message}")
 
 
 def _credentials(raw: dict) -> Credentials:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import getpass
 import io
 import os
-import sys
 
 from .errors import HatsError
 
 
 def read_secret(prompt: str) -> str:
-    """Read a line without echo from the controlling terminal."""
-    if not sys.stdin.isatty() and not os.path.exists("/dev/tty"):
-        raise HatsError(f"cannot prompt without a terminal: {prompt.strip().rstrip(':')}")
+    """Read a line without echo from the controlling terminal.
+
+    getpass falls back to reading stdin with echo when there is no terminal;
+    a secret must never be read that way, so no terminal is an error.
+    """
+    if os.name == "posix":
+        try:
+            os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+        except OSError:
+            raise HatsError(f"cannot prompt without a terminal: {prompt.strip().rstrip(':')}") from None
     try:
         return getpass.getpass(prompt)
     except (EOFError, KeyboardInterrupt):

@@ -28,6 +28,8 @@ BACKENDS = ("secret-service", "macos", "windows", "file")
 
 
 class SecretStore(Protocol):
+    where: str  # for messages: "the secret-service keyring", a file's path
+
     def get(self, name: str) -> str | None: ...
     def set(self, name: str, value: str) -> None: ...
     def delete(self, name: str) -> None: ...
@@ -80,8 +82,7 @@ class Vault:
 
     # -- long-term keys -------------------------------------------------
     def get_key(self, profile: str) -> Credentials | None:
-        text = self.store.get(f"key/{profile}")
-        return None if text is None else Credentials.from_json(text)
+        return self._parsed(f"key/{profile}", Credentials.from_json)
 
     def require_key(self, profile: str) -> Credentials:
         key = self.get_key(profile)
@@ -113,8 +114,17 @@ class Vault:
 
     # -- sessions -------------------------------------------------------
     def get_session(self, kind: str, profile: str) -> CachedSession | None:
-        text = self.store.get(f"session/{kind}/{profile}")
-        return None if text is None else CachedSession.from_json(text)
+        return self._parsed(f"session/{kind}/{profile}", CachedSession.from_json)
+
+    def _parsed(self, item: str, parse):
+        """An item read and parsed; anything unreadable is named, not a traceback."""
+        text = self.store.get(item)
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise VaultError(f"item '{item}' in {self.store.where} is damaged") from None
 
     def put_session(self, session: CachedSession) -> None:
         with self.index_lock():
@@ -162,14 +172,22 @@ class Vault:
         return FileLock(str(self.lock_dir / f"renew-{safe}.lock"), timeout=300)
 
     def _read_index(self) -> dict:
-        text = self.store.get("index")
-        index = json.loads(text) if text else {}
-        index.setdefault("keys", [])
-        index.setdefault("sessions", {})
+        index = self._parsed("index", _index_from_json) or {"keys": [], "sessions": {}}
         return index
 
     def _write_index(self, index: dict) -> None:
         self.store.set("index", json.dumps(index, sort_keys=True))
+
+
+def _index_from_json(text: str) -> dict:
+    index = json.loads(text)
+    index.setdefault("keys", [])
+    index.setdefault("sessions", {})
+    if not isinstance(index["keys"], list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("profile"), str)
+            for entry in index["sessions"].values()):
+        raise ValueError("not an index")
+    return index
 
 
 class KeyringStore:
@@ -178,6 +196,10 @@ class KeyringStore:
     def __init__(self, backend, label: str):
         self.backend = backend
         self.label = label
+
+    @property
+    def where(self) -> str:
+        return f"the {self.label} keyring"
 
     def get(self, name: str) -> str | None:
         return self._call("read", self.backend.get_password, SERVICE, name)
@@ -204,8 +226,14 @@ class KeyringStore:
         except PasswordDeleteError as exc:
             raise VaultError(f"nothing to delete in the {self.label} keyring") from exc
         except Exception as exc:  # backends raise D-Bus, OS and their own errors alike
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise VaultError(f"cannot {verb} the {self.label} keyring: {detail}") from None
+            raise VaultError(f"cannot {verb} the {self.label} keyring: {self._reason(exc)}") from None
+
+    def _reason(self, exc: Exception) -> str:
+        unreachable = isinstance(exc, (OSError, ValueError)) or type(exc).__name__ == "SecretServiceNotAvailableException"
+        if self.label == "secret-service" and unreachable:
+            address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+            return f"no D-Bus session bus at DBUS_SESSION_BUS_ADDRESS={address!r}"
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def default_state_dir() -> Path:
