@@ -77,6 +77,7 @@ class HatsApp(App):
         return self.screen_stack[0]
 
     def on_ready(self) -> None:
+        self.status("Opening the keyring…")
         self.load_profiles()
         self.open_vault()
         self.set_interval(1, self.tick)
@@ -105,6 +106,8 @@ class HatsApp(App):
         self.vault = vault
         self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy,
                              notify=lambda text: self.call_from_thread(self.status, text))
+        if not self.main.query("#status.error"):  # keep a config error in view
+            self.status(f"{len(self.profiles)} profiles. Enter opens a shell in the highlighted one.")
         self.load_sessions()
 
     @work(thread=True, group="vault", exit_on_error=False)

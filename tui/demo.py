@@ -149,7 +149,7 @@ class Sandbox:
         self._totp_secret = self._secret = ""
 
     # -- life ---------------------------------------------------------------
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         try:
             self._start()
         except BaseException:
@@ -312,11 +312,11 @@ class _SigninStandIn:
         self.server = self.thread = None
         self.url = ""
 
-    def start(self) -> "_SigninStandIn":
+    def start(self) -> _SigninStandIn:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 from html import escape
                 from urllib.parse import parse_qs, urlsplit
 
@@ -361,17 +361,20 @@ class _SigninStandIn:
 # -- the command ------------------------------------------------------------------
 @contextmanager
 def signals_end_the_demo(on_signal=None):
-    """SIGTERM and SIGHUP end the demo like Ctrl-C: through the `finally` that cleans up.
+    """SIGINT, SIGTERM and SIGHUP end the demo through the `finally` that cleans up.
 
-    `on_signal(signum)`, when given, is called instead of raising (the TUI
-    quits through it, so Textual can restore the terminal).
+    `on_signal(signum)` is asked first and returns True when it took care of
+    it: while the TUI runs, it asks the app to quit, so Textual gives the
+    terminal back. Otherwise SIGINT is KeyboardInterrupt, the others SystemExit.
     """
     def handler(signum, frame):
         if on_signal is not None and on_signal(signum):
             return
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
