@@ -17,7 +17,6 @@ import pytest
 from tests.conftest import DEV, config_text
 from tui.credentials import Credentials, utcnow
 from tui.credserver import CredentialServer
-from tui.errors import MfaError
 
 ROLE_ARN = f"arn:aws:sts::{DEV}:assumed-role/auditor/jan-work"
 RENEW_HINT = "run `hats exec --renew auditor -- true` in any shell, then run the command again"

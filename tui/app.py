@@ -118,6 +118,8 @@ class HatsApp(App):
     def _sessions_ready(self, entries) -> None:
         self.session_entries = entries
         self.tick(new_entries=True)
+        for tree in self.main.query(ProfileTree):
+            self.main.show_chain(tree.highlighted_profile)
 
     def tick(self, new_entries: bool = False) -> None:
         """Recompute every countdown from the clock; a no-op while the screen is torn down."""

@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     _credential_options(login)
     login.set_defaults(handler=cmd_login)
 
+    demo = commands.add_parser("demo", help="try hats offline: a sandbox with a local STS, its own keyring and HOME "
+                                            "(needs the demo extra)")
+    what = demo.add_mutually_exclusive_group()
+    what.add_argument("--print-env", action="store_true",
+                      help="print `export` lines for a second terminal; keep the sandbox up until Ctrl-C")
+    what.add_argument("--code", action="store_true",
+                      help="print the sandbox's current MFA code (in a terminal that joined it)")
+    demo.set_defaults(handler=cmd_demo)
+
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
     clear.set_defaults(handler=cmd_clear)
@@ -169,6 +178,12 @@ def cmd_login(args) -> int:
         raise HatsError("no browser to open; use --stdout to print the sign-in URL")
     print(f"Opened the AWS console as '{args.profile}' in your browser.", file=sys.stderr)
     return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import print_code, run_demo
+
+    return print_code() if args.code else run_demo(print_env=args.print_env)
 
 
 def cmd_clear(args) -> int:

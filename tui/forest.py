@@ -67,11 +67,11 @@ def search_text(profile: Profile) -> str:
 
 
 def fuzzy_pattern(query: str) -> re.Pattern[str] | None:
-    """fzf-style: the query's characters in order, anything between them."""
+    """fzf-style: the query's characters in order, anything between them, within one field."""
     query = "".join(query.lower().split())
     if not query:
         return None
-    return re.compile(".*?".join(map(re.escape, query)))
+    return re.compile("[^ ]*?".join(map(re.escape, query)))
 
 
 def visible_names(forest: Forest, query: str) -> set[str] | None:

@@ -82,7 +82,18 @@ class MainScreen(Screen):
             return
         from ..sessions import describe_chain
 
-        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds))
+        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds),
+                       self._mfa_session_left(chain[0].name))
+
+    def _mfa_session_left(self, base: str) -> float | None:
+        """Seconds the base user's MFA session can still be used, if one is live."""
+        app = self.app
+        now, margin = app.clock(), app.policy.refresh_margin.total_seconds()
+        for entry in app.session_entries:
+            if entry.kind == "session" and entry.profile == base:
+                left = (entry.expiration - now).total_seconds() - margin
+                return left if left > 0 else None
+        return None
 
     def set_banner(self, text: str) -> None:
         for banner in self.query("#banner"):

@@ -7,12 +7,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..sessions import Hop
+from .marks import time_left
 
 
 class ChainView(Static):
     """Shows the hops of one chain and which of them takes the MFA code."""
 
-    def show_hops(self, profile: str, hops: list[Hop]) -> None:
+    def show_hops(self, profile: str, hops: list[Hop], mfa_session_left: float | None = None) -> None:
+        """`mfa_session_left`: how long the base user's live MFA session still covers a GetSessionToken hop."""
         self.border_title = f"chain to {profile}"
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", justify="right")
@@ -21,7 +23,7 @@ class ChainView(Static):
             if number:
                 table.add_row("", Text("│ AssumeRole", style="dim"))
             table.add_row(str(number), Text(hop.profile, style="bold").append(f"  {hop.principal}", style="dim"))
-            for label, value in self._details(hop):
+            for label, value in self._details(hop, mfa_session_left if number == 0 else None):
                 table.add_row(label, value)
         self.update(table)
 
@@ -34,7 +36,7 @@ class ChainView(Static):
         self.update(Text("Highlight a profile to see its chain.", style="dim"))
 
     @staticmethod
-    def _details(hop: Hop):
+    def _details(hop: Hop, mfa_session_left: float | None):
         if hop.account:
             yield "account", Text(hop.account)
         if hop.role_arn:
@@ -45,7 +47,9 @@ class ChainView(Static):
             yield "session", Text(hop.session_name)
         if hop.duration:
             yield "duration", Text(_duration(hop.duration))
-        if hop.needs_code:
+        if hop.needs_code and mfa_session_left:
+            yield "MFA", Text(f"session live for {time_left(mfa_session_left)}: no code needed", style="green")
+        elif hop.needs_code:
             yield "MFA", Text(f"code needed here: {hop.mfa_serial}", style="bold #ffaf00")
 
 
