@@ -51,7 +51,10 @@ class ProfileTree(Tree[Row]):
     def show(self, forest: Forest, visible: set[str] | None = None) -> None:
         self.forest, self.shown_names = forest, visible
         self.clear()
-        eager = visible is not None or len(forest.profiles) <= EAGER_LIMIT
+        # Open every node only when few will show: a filter matching thousands
+        # stays lazy, so each keystroke builds what is on screen, not all of it.
+        shown = len(forest.profiles) if visible is None else len(visible)
+        eager = shown <= EAGER_LIMIT
         for name in forest.roots:
             if self._shown(name):
                 self._add(self.root, name, eager)
