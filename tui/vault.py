@@ -226,7 +226,10 @@ class KeyringStore:
         except PasswordDeleteError as exc:
             raise VaultError(f"nothing to delete in the {self.label} keyring") from exc
         except Exception as exc:  # backends raise D-Bus, OS and their own errors alike
-            raise VaultError(f"cannot {verb} the {self.label} keyring: {self._reason(exc)}") from None
+            raise self._failure(verb, exc) from None
+
+    def _failure(self, verb: str, exc: Exception) -> VaultError:
+        return VaultError(f"cannot {verb} the {self.label} keyring: {self._reason(exc)}")
 
     def _reason(self, exc: Exception) -> str:
         unreachable = isinstance(exc, (OSError, ValueError)) or type(exc).__name__ == "SecretServiceNotAvailableException"
@@ -268,14 +271,9 @@ def _platform_backend() -> str:
 
 
 def _secret_service_available() -> bool:
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        return False
-    from keyring.backends.SecretService import Keyring
+    from .secretservice import available
 
-    try:
-        return Keyring.priority > 0
-    except Exception:  # no bus, no service, no secretstorage: keyring's own "not viable"
-        return False
+    return available()
 
 
 def _store(name: str, passphrase) -> SecretStore:
@@ -284,8 +282,10 @@ def _store(name: str, passphrase) -> SecretStore:
 
         return EncryptedFileStore(file_store_path(), passphrase)
     if name == "secret-service":
-        from keyring.backends.SecretService import Keyring
-    elif name == "macos":
+        from .secretservice import SecretServiceStore
+
+        return SecretServiceStore(SERVICE)
+    if name == "macos":
         from keyring.backends.macOS import Keyring
     else:
         from keyring.backends.Windows import WinVaultKeyring as Keyring
