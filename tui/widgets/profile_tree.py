@@ -21,6 +21,7 @@ from .marks import SessionMark, session_mark
 
 BROKEN = "\0broken"
 EAGER_LIMIT = 400  # below this many profiles, open every node at start
+FILTER_EAGER_LIMIT = 200  # below this many matches, open every node of a filtered tree
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ class ProfileTree(Tree[Row]):
         self.clear()
         # Open every node only when few will show: a filter matching thousands
         # stays lazy, so each keystroke builds what is on screen, not all of it.
-        shown = len(forest.profiles) if visible is None else len(visible)
-        eager = shown <= EAGER_LIMIT
+        eager = len(forest.profiles) <= EAGER_LIMIT if visible is None else len(visible) <= FILTER_EAGER_LIMIT
         for name in forest.roots:
             if self._shown(name):
                 self._add(self.root, name, eager)
