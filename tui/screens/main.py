@@ -59,7 +59,9 @@ class MainScreen(Screen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter" and self.tree.forest:
-            self.tree.show(self.tree.forest, visible_names(self.tree.forest, event.value))
+            names = visible_names(self.tree.forest, event.value)
+            if names != self.tree.shown_names:  # a longer query often shows the same rows
+                self.tree.show(self.tree.forest, names)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
