@@ -22,16 +22,23 @@ from tests.realkeyring import start_secret_service
 from tui.localsts import LocalSTS
 
 IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
+CAPTURED: list[str] = []  # every test's captured output, for the secret scan that runs last
+
+
+def pytest_runtest_logreport(report):
+    CAPTURED.extend(text for _, text in report.sections)
+    if report.longrepr:
+        CAPTURED.append(str(report.longrepr))
 
 
 @dataclass
 class World:
     sts: LocalSTS
     key_id: str
-    secret: str
-    serial: str
-    totp_secret: str
-    secrets: set[str] = field(default_factory=set)  # every secret the tests saw, for the final scan
+    secret: str = field(repr=False)  # a failing test's report must not print it
+    serial: str = ""
+    totp_secret: str = field(default="", repr=False)
+    secrets: set[str] = field(default_factory=set, repr=False)  # every secret the tests saw, for the final scan
 
     def code(self) -> str:
         return self.sts.totp(self.serial)
