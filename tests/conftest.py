@@ -180,15 +180,20 @@ def wipe_secret_service() -> None:
 def backend_env(request, tmp_path):
     if request.param == "file":
         return {"HATS_BACKEND": "file", "HATS_FILE_PASSPHRASE": "correct horse battery staple"}
-    service = request.getfixturevalue("secret_service")
-    wipe_secret_service()
-    return {"HATS_BACKEND": "secret-service", **service.env}
+    return fresh_secret_service(request.getfixturevalue("secret_service"))
 
 
 @pytest.fixture
 def secret_service_env(secret_service):
+    return fresh_secret_service(secret_service)
+
+
+def fresh_secret_service(service) -> dict[str, str]:
+    """The Secret Service unlocked (a test that locked it may have failed) and empty of hats items."""
+    if service.is_locked():
+        service.unlock()
     wipe_secret_service()
-    return {"HATS_BACKEND": "secret-service", **secret_service.env}
+    return {"HATS_BACKEND": "secret-service", **service.env}
 
 
 def make_hats(tmp_path: Path, world: World, backend: dict[str, str]) -> Hats:
