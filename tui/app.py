@@ -240,10 +240,9 @@ class HatsApp(App):
     @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
     def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
         session = self.engine.credentials(name, renew=renew)
-        chain = self.profiles.chain(name)
-        self.call_from_thread(self._resolved, name, chain, session, command, spawn)
+        self.call_from_thread(self._resolved, name, session, command, spawn)
 
-    def _resolved(self, name, chain, session, command: str | None, spawn: bool) -> None:
+    def _resolved(self, name, session, command: str | None, spawn: bool) -> None:
         self._close_mfa()
         self.load_sessions()
         if not spawn:

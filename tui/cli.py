@@ -214,7 +214,7 @@ def _engine(args):
     from .sessions import Engine
     from .terminal import read_line
 
-    mfa = source_for(None, args.mfa_token, read_line)
+    mfa = source_for(args.mfa_token, read_line)
     return Engine(_profiles(), _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .credentials import iso
 from .errors import ConfigError
 from .profiles import ProfileSet
 from .vault import Vault
@@ -17,20 +18,19 @@ def profile_rows(profiles: ProfileSet, vault: Vault, now: datetime) -> list[dict
     rows = []
     for profile in sorted(profiles, key=lambda p: p.name):
         try:
-            chain = [hop.name for hop in profiles.chain(profile.name)]
-            problem = None
+            chain, problem = profiles.chain(profile.name), None
         except ConfigError as error:
             chain, problem = [], str(error)
         rows.append({
             "profile": profile.name,
             "kind": "role" if profile.is_role else "user",
-            "chain": chain,
+            "chain": [hop.name for hop in chain],
             "account": profile.account_id,
-            "mfa": profiles.mfa_serial_for(profiles.chain(profile.name)) if not problem else profile.mfa_serial,
+            "mfa": profiles.mfa_serial_for(chain) if chain else profile.mfa_serial,
             "region": profile.region,
             "key": "keyring" if profile.name in keys else ("file" if profile.has_file_keys else None),
             "sessions": [
-                {"kind": s.kind, "expires": s.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                {"kind": s.kind, "expires": iso(s.expiration),
                  "seconds_left": max(0, int((s.expiration - now).total_seconds()))}
                 for s in sessions if s.profile == profile.name],
             "problem": problem,

@@ -87,12 +87,6 @@ class PromptToken:
         print(f"hats: {text}", file=sys.stderr)
 
 
-def source_for(mfa_process: str | None, token: str | None, ask: Callable[[str], str] | None) -> MfaSource:
-    """The CLI's order: --mfa-token, then the profile's mfa_process, then a prompt."""
-    if token is not None:
-        return FixedToken(token)
-    if mfa_process:
-        return ProcessToken(mfa_process)
-    if ask is None:
-        raise MfaError("an MFA code is needed and there is no terminal to ask: use --mfa-token")
-    return PromptToken(ask)
+def source_for(token: str | None, ask: Callable[[str], str]) -> MfaSource:
+    """--mfa-token, else a prompt. The engine puts a profile's mfa_process before a prompt."""
+    return FixedToken(token) if token is not None else PromptToken(ask)

@@ -67,20 +67,23 @@ class Engine:
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
-        chain = self.profiles.chain(name)
-        session = self.vault.get_session(_kind(chain), name)
-        wanted = fingerprint(chain) if len(chain) > 1 else base_fingerprint(chain[0], chain[0].mfa_serial)
+        return self._fresh_target(self.profiles.chain(name))
+
+    def _fresh_target(self, chain: list[Profile]) -> CachedSession | None:
+        target = chain[-1]
+        session = self.vault.get_session(_kind(chain), target.name)
+        wanted = fingerprint(chain) if len(chain) > 1 else base_fingerprint(target, target.mfa_serial)
         return session if self.policy.is_fresh(session, wanted) else None
 
     def credentials(self, name: str, renew: bool = False) -> CachedSession:
         chain = self.profiles.chain(name)
         if not renew:
-            session = self.cached(name)
+            session = self._fresh_target(chain)
             if session:
                 return session
         with self.vault.renewal_lock(chain[0].name):
             if not renew:  # another process may have renewed while we waited
-                session = self.cached(name)
+                session = self._fresh_target(chain)
                 if session:
                     return session
             return self._renew(chain, renew)
@@ -90,12 +93,13 @@ class Engine:
         """Make the target's session, reusing fresh sessions of the hops before it.
 
         `renew` renews the target alone: the MFA session and earlier hops are
-        reused while fresh, so renewing a role asks for no code.
+        reused while fresh, so renewing a role asks for no code. The target's
+        own cached session was found stale, or is being renewed, by the caller.
         """
         roles = chain[1:]
         if not roles:
             return self._base_session(chain, renew)
-        start, caller = self._nearest_cached_hop(chain[:-1] if renew else chain)
+        start, caller = self._nearest_cached_hop(chain[:-1])
         if caller is None:
             caller = self._first_caller(chain)
             if caller.kind == "role":
@@ -141,11 +145,10 @@ class Engine:
 
     def _assume(self, chain: list[Profile], index: int, caller: Credentials, mfa: str | None) -> CachedSession:
         hop = chain[index]
-        duration = hop.duration_seconds
         from . import sts
 
         assumed = self._with_mfa(chain, mfa, lambda code: sts.assume_role(
-            caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]), duration,
+            caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]), hop.duration_seconds,
             hop.external_id, code))
         session = CachedSession("role", hop.name, assumed.credentials, arn=assumed.arn,
                                 fingerprint=fingerprint(chain[:index + 1]), base=chain[0].name)

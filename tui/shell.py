@@ -15,16 +15,21 @@ class ChildError(HatsError):
     exit_code = 127
 
 
+def _cannot_start(argv: list[str], exc: OSError) -> ChildError:
+    """127 and 126, as shells say a command is missing or not executable."""
+    if isinstance(exc, FileNotFoundError):
+        return ChildError(f"command not found: {argv[0]}")
+    error = ChildError(f"permission denied: {argv[0]}")
+    error.exit_code = 126
+    return error
+
+
 def exec_child(argv: list[str], env: dict[str, str]) -> None:
     """Become the child: its exit code and signals are hats' without any relay."""
     try:
         os.execvpe(argv[0], argv, env)
-    except FileNotFoundError:
-        raise ChildError(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        error = ChildError(f"permission denied: {argv[0]}")
-        error.exit_code = 126
-        raise error from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _cannot_start(argv, exc) from None
 
 
 def run_child(argv: list[str], env: dict[str, str]) -> int:
@@ -34,12 +39,8 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
     """
     try:
         child = subprocess.Popen(argv, env=env)
-    except FileNotFoundError:
-        raise ChildError(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        error = ChildError(f"permission denied: {argv[0]}")
-        error.exit_code = 126
-        raise error from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _cannot_start(argv, exc) from None
     previous = {sig: signal.signal(sig, lambda number, _: child.send_signal(number)) for sig in FORWARDED_SIGNALS}
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

@@ -158,22 +158,21 @@ class Vault:
 
     # -- the index and its lock -----------------------------------------
     def index_lock(self):
-        from filelock import FileLock
-
-        self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return FileLock(str(self.lock_dir / "index.lock"), timeout=30)
+        return self._lock("index", timeout=30)
 
     def renewal_lock(self, profile: str):
         """Held while a profile's sessions are renewed, so concurrent runs wait and reuse."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile)
+        return self._lock(f"renew-{safe}", timeout=300)
+
+    def _lock(self, name: str, timeout: float):
         from filelock import FileLock
 
         self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile)
-        return FileLock(str(self.lock_dir / f"renew-{safe}.lock"), timeout=300)
+        return FileLock(str(self.lock_dir / f"{name}.lock"), timeout=timeout)
 
     def _read_index(self) -> dict:
-        index = self._parsed("index", _index_from_json) or {"keys": [], "sessions": {}}
-        return index
+        return self._parsed("index", _index_from_json) or {"keys": [], "sessions": {}}
 
     def _write_index(self, index: dict) -> None:
         self.store.set("index", json.dumps(index, sort_keys=True))
