@@ -125,14 +125,9 @@ async def settle(pilot, app, seconds: float = 0.2) -> None:
 async def highlight(pilot, app, name: str) -> None:
     from tui.widgets.profile_tree import ProfileTree
 
-    tree = app.main.query_one(ProfileTree)
-    for line in range(tree.last_line + 1):
-        node = tree.get_node_at_line(line)
-        if node is not None and node.data and node.data.name == name:
-            tree.cursor_line = line
-            await pilot.pause()
-            return
-    raise RuntimeError(f"{name} is not in the tree")
+    if not app.main.query_one(ProfileTree).select_profile(name):
+        raise RuntimeError(f"{name} is not in the tree")
+    await pilot.pause()
 
 
 async def still(pilot, app) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from syrupy.extensions.image import SVGImageSnapshotExtension
 
-from tests.test_tui import SIZE, highlight, make_app, settle
+from tests.test_tui import SIZE, highlight, make_app, open_role, settle
 from tui.credentials import Credentials
 from tui.vault import CachedSession, open_vault
 
@@ -51,9 +51,7 @@ async def test_mfa_modal(app_env, world, svg):
     app, _ = make_app(clock=lambda: FROZEN)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await highlight(pilot, app, "auditor")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await open_role(pilot, app, "auditor")
         await pilot.press(*"123")
         await pilot.pause()
         shot = app.export_screenshot()

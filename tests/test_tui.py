@@ -55,14 +55,15 @@ async def settle(pilot, app, seconds: float = 0.2):
 
 
 async def highlight(pilot, app, name: str):
-    tree = app.main.query_one(ProfileTree)
-    for line in range(tree.last_line + 1):
-        node = tree.get_node_at_line(line)
-        if node is not None and node.data and node.data.name == name:
-            tree.cursor_line = line
-            await pilot.pause()
-            return
-    raise AssertionError(f"{name} is not in the tree")
+    assert app.main.query_one(ProfileTree).select_profile(name), f"{name} is not in the tree"
+    await pilot.pause()
+
+
+async def open_role(pilot, app, name: str):
+    """Highlight a profile and press Enter, as a person asking for its shell."""
+    await highlight(pilot, app, name)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
 
 
 def tree_names(app) -> list[str]:
@@ -136,9 +137,7 @@ async def test_enter_asks_for_the_code_inline_and_opens_the_role(app_env, world)
     app, recorder = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await highlight(pilot, app, "auditor")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await open_role(pilot, app, "auditor")
         assert isinstance(app.screen, MfaScreen)
         assert "auditor" in plain(app.screen.query_one("#mfa-title"))
         assert world.serial in plain(app.screen.query_one("#mfa-device"))
@@ -164,9 +163,7 @@ async def test_a_wrong_code_is_shown_in_the_modal_and_can_be_typed_again(app_env
     app, recorder = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await highlight(pilot, app, "auditor")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await open_role(pilot, app, "auditor")
         await type_code(pilot, world.wrong_code())
         await pilot.pause(1.0)
         assert isinstance(app.screen, MfaScreen)
@@ -181,9 +178,7 @@ async def test_escape_cancels_the_modal_cleanly(app_env, world):
     app, recorder = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await highlight(pilot, app, "auditor")
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await open_role(pilot, app, "auditor")
         await pilot.press("escape")
         await settle(pilot, app)
         assert not isinstance(app.screen, MfaScreen)

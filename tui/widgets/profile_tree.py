@@ -125,6 +125,15 @@ class ProfileTree(Tree[Row]):
                 child.set_label(self.label_for(child.data.name))
             self._relabel(child)
 
+    def select_profile(self, name: str) -> bool:
+        """Move the cursor to a profile's row, if the tree shows it."""
+        for line in range(self.last_line + 1):
+            node = self.get_node_at_line(line)
+            if node is not None and node.data and node.data.name == name:
+                self.cursor_line = line
+                return True
+        return False
+
     @property
     def highlighted_profile(self) -> str | None:
         node = self.cursor_node
