@@ -108,13 +108,19 @@ class CannedServer:
 
 
 class ClosedPort:
+    """A port that refuses connections: bound, never listening, held for the whole case.
+
+    Freeing it at once let a client's connect to it land on itself (TCP
+    self-connect on an ephemeral port), or another socket take it.
+    """
+
     def __init__(self):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
 
     def close(self):
-        pass
+        self.sock.close()
 
 
 def session_token_xml(result: str) -> bytes:

@@ -324,18 +324,14 @@ def test_hats_signin_url_must_not_send_credentials_in_clear(stub, world, monkeyp
 
 
 # -- the endpoint misbehaving ---------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_an_unreachable_endpoint_is_one_line(stub, world, monkeypatch):
     role = direct_role(world)
-    dead = f"http://127.0.0.1:{free_port()}/federation"
-    monkeypatch.setenv("HATS_SIGNIN_URL", dead)
-    with pytest.raises(SigninError) as failed:
-        console_url(role, region="eu-west-1")
+    with socket.socket() as closed:  # bound, never listening: refuses, and no one else can take it
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/federation"
+        monkeypatch.setenv("HATS_SIGNIN_URL", dead)
+        with pytest.raises(SigninError) as failed:
+            console_url(role, region="eu-west-1")
     message = str(failed.value)
     assert message.startswith(f"cannot reach the AWS sign-in endpoint {dead}: ")
     assert "refused" in message.lower()
