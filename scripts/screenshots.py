@@ -123,9 +123,7 @@ async def settle(pilot, app, seconds: float = 0.2) -> None:
 
 
 async def highlight(pilot, app, name: str) -> None:
-    from tui.widgets.profile_tree import ProfileTree
-
-    if not app.main.query_one(ProfileTree).select_profile(name):
+    if not app.main.tree.select_profile(name):
         raise RuntimeError(f"{name} is not in the tree")
     await pilot.pause()
 

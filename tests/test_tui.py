@@ -9,6 +9,7 @@ suspend in tmux.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import timedelta
 
@@ -16,7 +17,6 @@ from tests.conftest import DEV, PROD
 from tui.app import HatsApp
 from tui.credentials import utcnow
 from tui.screens.mfa import MfaScreen
-from tui.widgets.profile_tree import ProfileTree
 from tui.widgets.sessions_pane import SessionsPane
 
 SIZE = (120, 36)
@@ -55,7 +55,7 @@ async def settle(pilot, app, seconds: float = 0.2):
 
 
 async def highlight(pilot, app, name: str):
-    assert app.main.query_one(ProfileTree).select_profile(name), f"{name} is not in the tree"
+    assert app.main.tree.select_profile(name), f"{name} is not in the tree"
     await pilot.pause()
 
 
@@ -67,7 +67,7 @@ async def open_role(pilot, app, name: str):
 
 
 def tree_names(app) -> list[str]:
-    tree = app.main.query_one(ProfileTree)
+    tree = app.main.tree
     return [tree.get_node_at_line(line).data.name for line in range(tree.last_line + 1)]
 
 
@@ -96,8 +96,8 @@ async def test_the_tree_reads_chains_top_to_bottom_and_j_k_move(app_env):
         await settle(pilot, app)
         names = tree_names(app)
         assert names.index("jan-work") < names.index("dev-hop") < names.index("prod-hop") < names.index("prod-admin")
-        assert "loop-a" in names and str(app.main.query_one(ProfileTree).root.children[-1].label) == "cannot be used"
-        tree = app.main.query_one(ProfileTree)
+        assert "loop-a" in names and str(app.main.tree.root.children[-1].label) == "cannot be used"
+        tree = app.main.tree
         start = tree.cursor_line
         await pilot.press("j", "j")
         assert tree.cursor_line == start + 2
@@ -119,6 +119,41 @@ async def test_filter_is_fuzzy_and_keeps_the_chain_context(app_env):
         await pilot.pause()
         assert {"prod-hop", "prod-admin", "prod-long"} <= set(tree_names(app))
         assert "auditor" not in tree_names(app)
+
+
+async def test_escape_brings_back_the_whole_tree_where_it_was_left(app_env):
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await highlight(pilot, app, "prod-admin")
+        await pilot.press("slash", *"auditor")
+        await pilot.pause()
+        assert tree_names(app)[:2] == ["jan-work", "auditor"] and "prod-admin" not in tree_names(app)
+        await pilot.press("enter", "j")  # from the filter to its matches, down one
+        await pilot.pause()
+        assert app.main.tree.highlighted_profile == "auditor"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.main.tree.highlighted_profile == "prod-admin"
+        assert "prod-admin" in plain(app.main.query_one("#chain"))
+        assert app.main.tree.has_focus
+
+
+async def test_a_filter_matching_hundreds_lists_every_match(app_env):
+    """The matches come a screenful a frame; a key typed meanwhile starts over cleanly."""
+    users = [f"user-{index:03}" for index in range(450)]
+    with open(app_env.home / ".aws/config", "a") as config:
+        config.writelines(f"\n[profile {name}]\nregion = eu-west-1\n" for name in users)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"user")
+        await settle(pilot, app)
+        assert tree_names(app) == users
+        await pilot.press("backspace", *"r-44")
+        await settle(pilot, app)
+        in_order = [name for name in users if re.search("u.*s.*e.*r.*-.*4.*4", name)]  # fzf-style
+        assert tree_names(app) == in_order and len(in_order) < len(users)
 
 
 async def test_the_chain_pane_shows_every_hop_and_where_the_code_goes(app_env, world):

@@ -9,6 +9,7 @@ seam tests replace (the headless driver cannot suspend).
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 from concurrent.futures import Future
@@ -29,7 +30,6 @@ from .screens.main import MainScreen
 from .screens.mfa import MfaScreen, ModalMfa
 from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
 from .sessions import Engine, Policy
-from .widgets.profile_tree import ProfileTree
 from .widgets.sessions_pane import SessionsPane
 
 
@@ -89,9 +89,11 @@ class HatsApp(App):
         except ConfigError as error:
             self.profiles = ProfileSet({})
             self.status(str(error), error=True)
-        tree = self.main.query_one(ProfileTree)
-        tree.show(build_forest(self.profiles))
-        tree.focus()
+        forest = build_forest(self.profiles)
+        # Thousands of profiles live as long as the app: out of the collector's
+        # full passes, which otherwise walk them all mid-keystroke (60-90 ms).
+        gc.freeze()
+        self.main.show_forest(forest)
 
     @work(thread=True, group="vault", exit_on_error=False)
     def open_vault(self) -> None:
@@ -118,12 +120,12 @@ class HatsApp(App):
     def _sessions_ready(self, entries) -> None:
         self.session_entries = entries
         self.tick(new_entries=True)
-        for tree in self.main.query(ProfileTree):
-            self.main.show_chain(tree.highlighted_profile)
+        if self.main.trees:
+            self.main.show_chain(self.main.tree.highlighted_profile)
 
     def tick(self, new_entries: bool = False) -> None:
         """Recompute every countdown from the clock; a no-op while the screen is torn down."""
-        panes, trees = self.main.query(SessionsPane), self.main.query(ProfileTree)
+        panes, trees = self.main.query(SessionsPane), self.main.trees
         if not panes or not trees:
             return
         now, margin = self.clock(), self.policy.refresh_margin.total_seconds()
@@ -133,7 +135,8 @@ class HatsApp(App):
             panes.first().set_entries(self.session_entries, margin, now)
         else:
             panes.first().tick(now)
-        trees.first().refresh_marks(self.session_entries, margin, now)
+        for tree in trees:
+            tree.refresh_marks(self.session_entries, margin, now)
 
     # -- asking from a worker ---------------------------------------------------
     def wait_for_screen(self, screen):
@@ -153,7 +156,7 @@ class HatsApp(App):
 
     # -- actions ----------------------------------------------------------------
     def highlighted(self) -> str | None:
-        name = self.main.query_one(ProfileTree).highlighted_profile
+        name = self.main.tree.highlighted_profile
         if name is None:
             self.status("Highlight a profile first.", error=True)
         return name

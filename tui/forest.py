@@ -66,13 +66,17 @@ def search_text(profile: Profile) -> str:
     return " ".join(part for part in parts if part).lower()
 
 
+def normal_query(query: str) -> str:
+    return "".join(query.lower().split())
+
+
 def fuzzy_pattern(query: str) -> re.Pattern[str] | None:
     """fzf-style: the query's characters in order, anything between them, within one field.
 
     Between two characters the pattern skips anything but a space or the next
     character, so it never backtracks (a lazy `.*?` took seconds on account ids).
     """
-    query = "".join(query.lower().split())
+    query = normal_query(query)
     if not query:
         return None
     parts = [re.escape(query[0])]
@@ -81,15 +85,40 @@ def fuzzy_pattern(query: str) -> re.Pattern[str] | None:
     return re.compile("".join(parts))
 
 
-def visible_names(forest: Forest, query: str) -> set[str] | None:
-    """The profiles to show for a filter: matches and their ancestors. None: show all."""
+def matching(forest: Forest, query: str, among: list[str] | None = None) -> list[str] | None:
+    """The profiles whose search text matches the query; None for an empty query.
+
+    `among` narrows the scan to an earlier result: a query that extends
+    another can only match what that one matched, as its pattern extends
+    the other's.
+    """
     pattern = fuzzy_pattern(query)
     if pattern is None:
         return None
-    search = pattern.search
-    shown: set[str] = set()
-    for name, text in forest.haystack.items():
-        if search(text):
-            shown.add(name)
-            shown.update(forest.ancestors(name))
+    search, haystack = pattern.search, forest.haystack
+    return [name for name in (haystack if among is None else among) if search(haystack[name])]
+
+
+def with_ancestors(forest: Forest, names: list[str]) -> set[str]:
+    """What a filter shows: the matches and the chain above each."""
+    shown = set(names)
+    for name in names:
+        shown.update(forest.ancestors(name))
     return shown
+
+
+class Filter:
+    """The filter as it is typed: each query scans only what the one it extends matched."""
+
+    def __init__(self, forest: Forest):
+        self.forest = forest
+        self.query = ""
+        self.matches: list[str] | None = None
+
+    def visible(self, query: str) -> set[str] | None:
+        """The profiles to show: matches and their ancestors. None: show all."""
+        query = normal_query(query)
+        narrowing = self.matches is not None and query.startswith(self.query)
+        self.matches = matching(self.forest, query, self.matches if narrowing else None)
+        self.query = query
+        return None if self.matches is None else with_ancestors(self.forest, self.matches)

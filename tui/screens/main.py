@@ -10,13 +10,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 
 from ..errors import ConfigError
-from ..forest import visible_names
+from ..forest import Filter, Forest
 from ..widgets.chain_view import ChainView
 from ..widgets.profile_tree import ProfileTree
 from ..widgets.sessions_pane import SessionsPane
 
 
 class MainScreen(Screen):
+    """The filter shows its matches in a second tree, so Esc brings back the
+    whole tree as it was left, cursor and all, without building it again."""
+
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter profiles as you type"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
@@ -27,6 +30,7 @@ class MainScreen(Screen):
             with Vertical(id="left"):
                 yield Input(placeholder="filter: name, account, alias, role, region", id="filter")
                 yield ProfileTree(id="profiles")
+                yield ProfileTree(id="matches")
             with Vertical(id="right"):
                 yield ChainView(id="chain")
                 yield SessionsPane(id="sessions")
@@ -37,12 +41,27 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
+        self.query_one("#matches").display = False
         self.query_one("#profiles").border_title = "profiles"
+        self.query_one("#matches").border_title = "matches"
         self.query_one(ChainView).show_nothing()
+        self.filter: Filter | None = None
 
     @property
     def tree(self) -> ProfileTree:
-        return self.query_one(ProfileTree)
+        """The tree on screen: every profile, or the filter's matches."""
+        matches = self.query_one("#matches", ProfileTree)
+        return matches if matches.display else self.query_one("#profiles", ProfileTree)
+
+    @property
+    def trees(self) -> list[ProfileTree]:
+        return list(self.query(ProfileTree))
+
+    def show_forest(self, forest: Forest) -> None:
+        self.query_one("#profiles", ProfileTree).show(forest)
+        self.filter = Filter(forest)
+        self.apply_filter(self.query_one("#filter", Input).value)
+        self.tree.focus()
 
     # -- the filter -----------------------------------------------------------
     def action_filter(self) -> None:
@@ -55,13 +74,24 @@ class MainScreen(Screen):
         if box.display:
             box.value = ""
             box.display = False
+            self.apply_filter("")
             self.tree.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter" and self.tree.forest:
-            names = visible_names(self.tree.forest, event.value)
-            if names != self.tree.shown_names:  # a longer query often shows the same rows
-                self.tree.show(self.tree.forest, names)
+        if event.input.id == "filter":
+            self.apply_filter(event.value)
+
+    def apply_filter(self, query: str) -> None:
+        if self.filter is None:
+            return
+        names = self.filter.visible(query)
+        matches = self.query_one("#matches", ProfileTree)
+        if names is not None and (names != matches.shown_names or matches.forest is not self.filter.forest):
+            matches.show(self.filter.forest, names)  # a longer query often shows the same rows
+        if matches.display != (names is not None):
+            matches.display = names is not None
+            self.query_one("#profiles").display = names is None
+            self.show_chain(self.tree.highlighted_profile)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
@@ -69,7 +99,8 @@ class MainScreen(Screen):
 
     # -- the chain of the highlighted profile ---------------------------------
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        self.show_chain(self.tree.highlighted_profile)
+        if event.control is self.tree:
+            self.show_chain(self.tree.highlighted_profile)
 
     def show_chain(self, name: str | None) -> None:
         view = self.query_one(ChainView)

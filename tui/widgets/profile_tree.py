@@ -2,7 +2,9 @@
 
 Nodes are built lazily: a node's children are added when it is first
 expanded, so a config with thousands of profiles opens at once. A filter
-rebuilds the tree from the matches and their ancestors, all expanded.
+builds a tree of the matches and their ancestors, all expanded when few;
+a tree with many roots is built a screenful at a time, one per frame, so the
+first rows paint at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
@@ -22,6 +25,7 @@ from .marks import SessionMark, session_mark
 BROKEN = "\0broken"
 EAGER_LIMIT = 400  # below this many profiles, open every node at start
 FILTER_EAGER_LIMIT = 200  # below this many matches, open every node of a filtered tree
+ROOTS_PER_FRAME = 100  # more than a screenful, few enough to paint within a frame
 
 
 @dataclass(frozen=True)
@@ -47,23 +51,42 @@ class ProfileTree(Tree[Row]):
         self.shown_names: set[str] | None = None
         self.session_marks: dict[str, SessionMark] = {}
         self.account_colors: dict[str, str] = {}
+        self.labels: dict[str, Text] = {}  # built once per profile, until the session marks change
+        self.building = 0  # which show() the pending roots belong to
+        self.complete = True  # every root of the last show() has been added
 
     # -- building -----------------------------------------------------------
     def show(self, forest: Forest, visible: set[str] | None = None) -> None:
+        if forest is not self.forest:
+            self.labels.clear()
+            self.account_colors.clear()
         self.forest, self.shown_names = forest, visible
         self.clear()
+        self.building += 1
+        self.complete = False
         # Open every node only when few will show: a filter matching thousands
         # stays lazy, so each keystroke builds what is on screen, not all of it.
         eager = len(forest.profiles) <= EAGER_LIMIT if visible is None else len(visible) <= FILTER_EAGER_LIMIT
-        for name in forest.roots:
-            if self._shown(name):
-                self._add(self.root, name, eager)
-        broken = [name for name in forest.broken if self._shown(name)]
+        self._add_roots([name for name in forest.roots if self._shown(name)], eager, self.building)
+        self.cursor_line = 0
+
+    def _add_roots(self, roots: list[str], eager: bool, building: int) -> None:
+        if building != self.building:  # a newer show() cleared the tree
+            return
+        for name in roots[:ROOTS_PER_FRAME]:
+            self._add(self.root, name, eager)
+        if len(roots) > ROOTS_PER_FRAME:
+            self.call_after_refresh(self._add_roots, roots[ROOTS_PER_FRAME:], eager, building)
+        else:
+            self._add_broken()
+            self.complete = True
+
+    def _add_broken(self) -> None:
+        broken = [name for name in self.forest.broken if self._shown(name)]
         if broken:
             group = self.root.add(Text("cannot be used", style="bold red"), data=Row(BROKEN), expand=True)
             for name in broken:
                 group.add_leaf(self._broken_label(name), data=Row(name))
-        self.cursor_line = 0
 
     def _shown(self, name: str) -> bool:
         return self.shown_names is None or name in self.shown_names
@@ -84,7 +107,23 @@ class ProfileTree(Tree[Row]):
                 self._add(node, kid, eager=False)
 
     # -- labels ---------------------------------------------------------------
+    def process_label(self, label: Text | str) -> Text:
+        """Our labels are one line already; Tree's default copies each one to cut it."""
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode[Row]) -> int:
+        """Tree's default renders every label to measure it, on every rebuild."""
+        icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        return node.label.cell_len + (cell_len(icon) if node.allow_expand else 0)
+
     def label_for(self, name: str) -> Text:
+        if name not in self.labels:
+            self.labels[name] = self._label(name)
+        return self.labels[name]
+
+    def _label(self, name: str) -> Text:
         profiles = self.forest.profiles
         profile = profiles.get(name)
         label = Text(name, style="bold")
@@ -117,6 +156,7 @@ class ProfileTree(Tree[Row]):
         if marks == self.session_marks:
             return
         self.session_marks = marks
+        self.labels.clear()
         self._relabel(self.root)
 
     def _relabel(self, node: TreeNode[Row]) -> None:
