@@ -103,6 +103,16 @@ role_arn = arn:aws:iam::{DEV}:role/auditor
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_session_keyring():
+    """The encrypted file backend keeps its unlocked key in the kernel's session keyring: the
+    test run gets an empty one of its own, so no key outlives the run or reaches the
+    developer's session (every hats the tests start inherits it)."""
+    from tui import keyctl
+
+    keyctl.join_new_session()
+
+
 @pytest.fixture(scope="session")
 def secret_service(tmp_path_factory):
     service = start_secret_service(tmp_path_factory.mktemp("secret-service"))

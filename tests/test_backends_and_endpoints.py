@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 
 from tests.conftest import DEV, make_hats
 
@@ -20,6 +22,7 @@ def test_encrypted_file_is_private_and_refuses_a_wrong_passphrase(tmp_path, worl
     assert stat.S_IMODE(vault.parent.stat().st_mode) == 0o700
     assert world.secret.encode() not in vault.read_bytes()
     before = vault.read_bytes()
+    assert hats.run("lock").returncode == 0  # else the key kept unlocked since `add` opens it
     done = hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true",
                     env={"HATS_FILE_PASSPHRASE": "wrong"})
     assert (done.returncode, done.stderr) == (3, f"hats: wrong passphrase for the encrypted keyring {vault}\n")
@@ -109,3 +112,60 @@ def test_a_key_only_in_the_credentials_file_is_used_with_a_hint(hats, world):
         os.remove(hats.home / ".aws/credentials")
     assert done.returncode == 0, done.stderr
     assert "move it into the keyring with `hats add jan-work`" in done.stderr
+
+
+NO_PASSPHRASE = {"HATS_FILE_PASSPHRASE": ""}  # and no terminal: a run that needs it fails
+
+
+def asked_for_the_passphrase(hats, done) -> bool:
+    vault = hats.home / ".local/share/hats/vault.json"
+    return (done.returncode, done.stderr) == (
+        1, f"hats: cannot prompt without a terminal: Passphrase for the encrypted keyring {vault}\n")
+
+
+def test_the_encrypted_file_stays_unlocked_between_runs_until_hats_lock(tmp_path, world):
+    hats = make_hats(tmp_path, world, FILE_BACKEND)
+    hats.add_key()
+    done = hats.run("exec", "auditor", "--mfa-token", world.code(), "--", *WHOAMI, env=NO_PASSPHRASE)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["Arn"].endswith(":assumed-role/auditor/jan-work")
+    locked = hats.run("lock", env=NO_PASSPHRASE)
+    assert (locked.returncode, locked.stderr) == (
+        0, f"Locked {hats.home}/.local/share/hats/vault.json: the next run asks for its passphrase.\n")
+    done = hats.run("exec", "auditor", "--", "true", env=NO_PASSPHRASE)
+    assert asked_for_the_passphrase(hats, done), done.stderr
+    assert hats.run("exec", "auditor", "--", "true").returncode == 0  # the passphrase unlocks it again
+
+
+def test_with_no_unlocked_time_every_run_needs_the_passphrase(tmp_path, world):
+    hats = make_hats(tmp_path, world, {**FILE_BACKEND, "HATS_FILE_UNLOCKED_SECONDS": "0"})
+    hats.add_key()
+    done = hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true", env=NO_PASSPHRASE)
+    assert asked_for_the_passphrase(hats, done), done.stderr
+    assert hats.run("lock").stderr == "Nothing was kept unlocked.\n"
+
+
+def test_another_login_session_cannot_use_the_unlocked_key(tmp_path, world):
+    hats = make_hats(tmp_path, world, FILE_BACKEND)
+    hats.add_key()
+    assert hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true").returncode == 0
+    elsewhere = ("import os, sys; from tui import keyctl; keyctl.join_new_session(); "
+                 "os.execv(sys.executable, [sys.executable, '-m', 'tui', *sys.argv[1:]])")
+    done = subprocess.run([sys.executable, "-c", elsewhere, "exec", "auditor", "--", "true"],
+                          env={**hats.env, **NO_PASSPHRASE}, capture_output=True, text=True,
+                          start_new_session=True, stdin=subprocess.DEVNULL)
+    assert asked_for_the_passphrase(hats, done), done.stderr
+
+
+def test_a_key_kept_for_a_replaced_file_is_not_used(tmp_path, world):
+    hats = make_hats(tmp_path, world, FILE_BACKEND)
+    hats.add_key()
+    vault = hats.home / ".local/share/hats/vault.json"
+    vault.unlink()  # another file in its place, under another passphrase
+    other = {"HATS_FILE_PASSPHRASE": "another passphrase"}
+    done = hats.run("add", "jan-work", "--env", env={**other, "AWS_ACCESS_KEY_ID": world.key_id,
+                                                     "AWS_SECRET_ACCESS_KEY": world.secret})
+    assert done.returncode == 0, done.stderr
+    done = hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true", env=NO_PASSPHRASE)
+    assert done.returncode == 0, done.stderr  # the new file's key, kept when it was made
+    assert hats.run("exec", "auditor", "--", "true", env={"HATS_FILE_PASSPHRASE": "wrong"}).returncode == 0

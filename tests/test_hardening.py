@@ -234,6 +234,8 @@ def ready(home: Home) -> Home:
     if home.backend == "secret-service" and set(keyring_items()) != SEASONED_ITEMS:
         wipe_secret_service()
         season(home)
+    if home.backend == "file":  # each case a first run: the passphrase is asked, not a kept key used
+        assert home.hats.run("lock").returncode == 0
     return home
 
 

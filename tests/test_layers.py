@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 DOMAIN = ["tui.cli", "tui.secretservice", "tui.credserver", "tui.signin", "tui.forest", "tui.colors", "tui.prompt", "tui.runner", "tui.demo", "tui.profiles", "tui.vault", "tui.sessions", "tui.mfa", "tui.environ",
-          "tui.shell", "tui.credentials", "tui.filestore", "tui.listing", "tui.sts", "tui.terminal"]
+          "tui.shell", "tui.keyctl", "tui.credentials", "tui.filestore", "tui.listing", "tui.sts", "tui.terminal"]
 
 
 def imported_after(modules):

@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
     clear.set_defaults(handler=cmd_clear)
+
+    lock = commands.add_parser("lock", help="forget the encrypted file's unlocked key: the next run asks for "
+                                            "the passphrase")
+    lock.set_defaults(handler=cmd_lock)
     return parser
 
 
@@ -193,6 +197,14 @@ def cmd_clear(args) -> int:
     profiles = [args.profile] if args.profile else None
     count = _vault(args).clear_sessions(profiles)
     print(f"Cleared {count} session{'s' if count != 1 else ''}.", file=sys.stderr)
+    return 0
+
+
+def cmd_lock(args) -> int:
+    vault = _vault(args)
+    done = vault.lock()
+    print(f"Locked {vault.store.where}: the next run asks for its passphrase." if done
+          else "Nothing was kept unlocked.", file=sys.stderr)
     return 0
 
 

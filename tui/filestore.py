@@ -6,6 +6,10 @@ process (keyrings.cryptfile derives it again for every item, ~0.4 s each),
 the item name is bound to its ciphertext as associated data so items cannot
 be swapped, and writes go to a temporary file that replaces the old one only
 when complete, so a failed write leaves the previous file intact.
+
+Once proven, the derived key is kept in the kernel's session keyring for some
+idle minutes (see keyctl.py), so a run after the first neither asks for the
+passphrase nor pays the derivation.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ KDF_PARAMS = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
 class EncryptedFileStore:
     """get/set/delete of named strings in one encrypted file (0600 in a 0700 dir)."""
 
-    def __init__(self, path: Path, passphrase: "callable[[], str]"):
+    def __init__(self, path: Path, passphrase: "callable[[], str]", unlocked_seconds: int = 0):
         self.path = Path(path)
         self._passphrase = passphrase
         self._key: bytes | None = None
+        self.unlocked_seconds = unlocked_seconds  # how long an idle derived key stays in the kernel
 
     def get(self, name: str) -> str | None:
         if not self.path.exists():
@@ -58,8 +63,53 @@ class EncryptedFileStore:
         except UnicodeDecodeError:
             raise VaultError(f"{self.path} is not a hats encrypted keyring") from None
         document = self._checked(text)
-        self._open(document, CHECK_ITEM, document["items"][CHECK_ITEM])
+        self._unlock(document)
         return document
+
+    def _unlock(self, document: dict) -> None:
+        """A key that opens the check item: the kept one, else one derived from the passphrase."""
+        if self._key is not None:
+            return
+        self._key = self._kept_key(document)
+        if self._key is not None:
+            if self._opens_check_item(document):
+                return
+            self._key = None
+            self.lock()  # kept for a file since replaced
+        self._key = self._derived_key(document)
+        if not self._opens_check_item(document):
+            self._key = None
+            raise VaultError(f"wrong passphrase for the encrypted keyring {self.path}")
+        self._keep(document)
+
+    def _opens_check_item(self, document: dict) -> bool:
+        return self._decrypt(document, CHECK_ITEM, document["items"][CHECK_ITEM]) is not None
+
+    # -- the derived key, kept in the kernel keyring --------------------------
+    @property
+    def _kept_name(self) -> str:
+        return f"hats:unlocked:{os.path.abspath(self.path)}"
+
+    def _kept_key(self, document: dict) -> bytes | None:
+        """The key kept for this file, if it was derived with this file's salt."""
+        if not self.unlocked_seconds:
+            return None
+        from . import keyctl
+
+        kept, salt = keyctl.read(self._kept_name, self.unlocked_seconds), _unb64(document["salt"])
+        return kept[len(salt):] if kept and kept[:len(salt)] == salt else None
+
+    def _keep(self, document: dict) -> None:
+        if self.unlocked_seconds:
+            from . import keyctl
+
+            keyctl.store(self._kept_name, _unb64(document["salt"]) + self._key, self.unlocked_seconds)
+
+    def lock(self) -> bool:
+        """Forget the kept key: the next run asks for the passphrase. Whether one was kept."""
+        from . import keyctl
+
+        return keyctl.forget(self._kept_name)
 
     def _checked(self, text: str) -> dict:
         """The document, if it has the shape this module writes."""
@@ -80,6 +130,7 @@ class EncryptedFileStore:
         salt = os.urandom(16)
         document = {"format": FORMAT, "salt": _b64(salt), "kdf": dict(KDF_PARAMS), "items": {}}
         document["items"][CHECK_ITEM] = self._seal(document, CHECK_ITEM, "ok")
+        self._keep(document)
         return document
 
     def _derived_key(self, document: dict) -> bytes:
@@ -101,18 +152,22 @@ class EncryptedFileStore:
         return _b64(nonce + sealed)
 
     def _open(self, document: dict, name: str, sealed: str) -> str:
+        plain = self._decrypt(document, name, sealed)
+        if plain is None:
+            raise VaultError(f"item {name!r} in {self.path} is damaged")
+        return plain
+
+    def _decrypt(self, document: dict, name: str, sealed: str) -> str | None:
+        """The item's text, or None when the key does not open it (or it is not sealed text)."""
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
             raw = _unb64(sealed)
             plain = AESGCM(self._derived_key(document)).decrypt(raw[:12], raw[12:], name.encode("utf-8"))
+            return plain.decode("utf-8")
         except (InvalidTag, ValueError, TypeError, AttributeError):
-            if name == CHECK_ITEM:
-                self._key = None
-                raise VaultError(f"wrong passphrase for the encrypted keyring {self.path}") from None
-            raise VaultError(f"item {name!r} in {self.path} is damaged") from None
-        return plain.decode("utf-8")
+            return None
 
     @property
     def where(self) -> str:

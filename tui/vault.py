@@ -22,8 +22,10 @@ from typing import Protocol
 
 from .credentials import Credentials, iso, parse_iso
 from .errors import NoKeyError, VaultError
+from .profiles import is_number
 
 SERVICE = "hats"
+UNLOCKED_SECONDS = 900  # like sudo's 15 minutes
 BACKENDS = ("secret-service", "macos", "windows", "file")
 
 
@@ -142,6 +144,11 @@ class Vault:
             (SessionEntry(e["kind"], e["profile"], parse_iso(e["expiration"]), e.get("arn", ""))
              for e in entries if e.get("expiration")),
             key=lambda entry: (entry.profile, entry.kind))
+
+    def lock(self) -> bool:
+        """Forget a key kept unlocked between runs (the encrypted file's); whether there was one."""
+        lock = getattr(self.store, "lock", None)
+        return bool(lock and lock())
 
     def clear_sessions(self, profiles: list[str] | None = None) -> int:
         """Drop the cached sessions of these profiles and those made from their keys (all when None)."""
@@ -279,7 +286,7 @@ def _store(name: str, passphrase) -> SecretStore:
     if name == "file":
         from .filestore import EncryptedFileStore
 
-        return EncryptedFileStore(file_store_path(), passphrase)
+        return EncryptedFileStore(file_store_path(), passphrase, _unlocked_seconds())
     if name == "secret-service":
         from .secretservice import SecretServiceStore
 
@@ -289,6 +296,12 @@ def _store(name: str, passphrase) -> SecretStore:
     else:
         from keyring.backends.Windows import WinVaultKeyring as Keyring
     return KeyringStore(Keyring(), name)
+
+
+def _unlocked_seconds() -> int:
+    """How long the encrypted file's key stays unlocked after its last use; 0: ask every run."""
+    value = os.environ.get("HATS_FILE_UNLOCKED_SECONDS", "")
+    return int(value) if is_number(value) else UNLOCKED_SECONDS
 
 
 def _file_passphrase() -> str:
