@@ -7,8 +7,6 @@ TUI can pass a modal, the CLI a terminal prompt, and a YubiKey user ykman.
 from __future__ import annotations
 
 import re
-import shlex
-import subprocess
 from typing import Callable, Protocol
 
 from .errors import MfaError
@@ -51,6 +49,9 @@ class ProcessToken:
         self.command = command
 
     def __call__(self, serial: str, profile: str, refused: str | None) -> str:
+        import shlex
+        import subprocess  # here: a cached run never needs it
+
         try:
             result = subprocess.run(shlex.split(self.command), capture_output=True, text=True,
                                     timeout=PROCESS_TIMEOUT_SECONDS, check=False)

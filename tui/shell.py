@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 
 from .errors import HatsError
 
@@ -37,6 +36,8 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
 
     Returns its exit code, or 128 + the signal that killed it, as shells do.
     """
+    import subprocess  # here: `hats exec` with a command becomes it instead
+
     try:
         child = subprocess.Popen(argv, env=env)
     except (FileNotFoundError, PermissionError) as exc:
