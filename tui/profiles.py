@@ -10,20 +10,20 @@ for, so one broken profile never hides the others.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import inifile
 from .errors import ConfigError
+from .inifile import MAX_FILE_BYTES as MAX_FILE_BYTES  # still importable from here
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 MFA_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
 HARDWARE_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
 CHAIN_LIMIT_SECONDS = 3600
 MIN_DURATION, MAX_DURATION = 900, 43200
-MAX_FILE_BYTES = 16 * 2**20  # an organisation's 10,000 profiles take about 2 MB
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 
 
@@ -165,47 +165,15 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
     """Read both files; a missing file is an empty one."""
     config_file = config_file or config_path()
     credentials_file = credentials_file or credentials_path()
-    sections = _profile_sections(_read_ini(config_file), prefixed=True)
+    sections = _profile_sections(inifile.read(config_file), prefixed=True)
     key_holders = {
-        name for name, values in _profile_sections(_read_ini(credentials_file), prefixed=False).items()
+        name for name, values in _profile_sections(inifile.read(credentials_file), prefixed=False).items()
         if values.get("aws_access_key_id") and values.get("aws_secret_access_key")
     }
     for name in key_holders:
         sections.setdefault(name, {})
     merged = {name: _with_includes(name, sections) for name in sections}
     return ProfileSet({name: _build(name, values, name in key_holders) for name, values in merged.items()})
-
-
-def _read_ini(path: Path) -> dict[str, dict[str, str]]:
-    if not path.is_file():
-        return {}
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: {size // 2**20} MB is more than hats reads ({MAX_FILE_BYTES // 2**20} MB)")
-    parser = configparser.RawConfigParser()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except configparser.Error as exc:
-        raise ConfigError(f"{path}: {_one_line(exc)}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
-    return {section: dict(parser.items(section)) for section in parser.sections()}
-
-
-def _one_line(exc: configparser.Error) -> str:
-    if isinstance(exc, configparser.DuplicateSectionError):
-        return f"section [{exc.section}] appears twice (line {exc.lineno})"
-    if isinstance(exc, configparser.DuplicateOptionError):
-        return f"key '{exc.option}' appears twice in [{exc.section}] (line {exc.lineno})"
-    if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f"line {exc.lineno} comes before any [section] header"
-    if isinstance(exc, configparser.ParsingError):
-        lineno, line = exc.errors[0]
-        return f"cannot parse line {lineno}: {_unrepr(line).strip()[:60]}"
-    return str(exc).splitlines()[0]
 
 
 def is_number(text: str) -> bool:
@@ -217,17 +185,6 @@ def _is_mfa_device(serial: str) -> bool:
     if serial.startswith("arn:"):
         return bool(MFA_ARN.match(serial))
     return bool(HARDWARE_SERIAL.match(serial))
-
-
-def _unrepr(text: str) -> str:
-    """configparser quotes the bad line with repr(); show it as the user wrote it."""
-    import ast
-
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-    return value if isinstance(value, str) else text
 
 
 def _profile_sections(raw: dict[str, dict[str, str]], prefixed: bool) -> dict[str, dict[str, str]]:

@@ -274,12 +274,9 @@ def session_name(hop: Profile, base: Profile) -> str:
 def _file_key(base: Profile) -> Credentials | None:
     if not base.has_file_keys:
         return None
-    import configparser
-
+    from .inifile import read
     from .profiles import credentials_path
 
-    parser = configparser.RawConfigParser()
-    parser.read(credentials_path(), encoding="utf-8")
-    section = parser[base.name]
+    section = read(credentials_path())[base.name]
     return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
                        section.get("aws_session_token"))
