@@ -13,6 +13,9 @@ import re
 import subprocess
 from datetime import timedelta
 
+from textual import events
+from textual.widgets import Input
+
 from tests.conftest import DEV, PROD
 from tui.app import HatsApp
 from tui.credentials import utcnow
@@ -119,6 +122,21 @@ async def test_filter_is_fuzzy_and_keeps_the_chain_context(app_env):
         await pilot.pause()
         assert {"prod-hop", "prod-admin", "prod-long"} <= set(tree_names(app))
         assert "auditor" not in tree_names(app)
+
+
+async def test_keys_typed_right_after_slash_all_reach_the_filter(app_env):
+    """A paste, or a fast typist: the keys after / are queued before the filter is shown."""
+    app, recorder = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for key, char in [("slash", "/"), *((char, char) for char in "auditor")]:
+            event = events.Key(key, char)  # what Pilot.press sends, minus its wait after each key
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause(0.3)
+        assert app.main.query_one("#filter", Input).value == "auditor"
+        assert tree_names(app)[:2] == ["jan-work", "auditor"]
+        assert app.screen is app.main and recorder.calls == []  # 'a' and 'o' opened nothing
 
 
 async def test_escape_brings_back_the_whole_tree_where_it_was_left(app_env):

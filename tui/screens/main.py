@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -43,9 +44,10 @@ class MainScreen(Screen):
         self.query_one("#filter").display = False
         self.query_one("#matches").display = False
         self.query_one("#profiles").border_title = "profiles"
-        self.query_one("#matches").border_title = "matches"
+        self.query_one("#matches").border_title = "profiles (filtered)"
         self.query_one(ChainView).show_nothing()
         self.filter: Filter | None = None
+        self.typing_filter = False  # from / until the filter loses focus
 
     @property
     def tree(self) -> ProfileTree:
@@ -68,6 +70,20 @@ class MainScreen(Screen):
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed right after / (a paste, a fast typist) are queued to the tree before the
+        filter opens: they belong to the filter, not to the tree's one-key bindings."""
+        if event.key == "slash":
+            self.typing_filter = True
+        elif self.typing_filter and event.is_printable:
+            self.query_one("#filter", Input).insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "filter":
+            self.typing_filter = False
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
