@@ -91,8 +91,10 @@ class HatsApp(App):
             self.status(str(error), error=True)
         forest = build_forest(self.profiles)
         # Thousands of profiles live as long as the app: out of the collector's
-        # full passes, which otherwise walk them all mid-keystroke (60-90 ms).
+        # full passes, which otherwise walk them all mid-keystroke (60-90 ms). And
+        # fewer passes: a keystroke builds and drops a few thousand objects.
         gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
         self.main.show_forest(forest)
 
     @work(thread=True, group="vault", exit_on_error=False)
