@@ -25,7 +25,7 @@ from .marks import SessionMark, session_mark
 BROKEN = "\0broken"
 EAGER_LIMIT = 400  # below this many profiles, open every node at start
 FILTER_EAGER_LIMIT = 200  # below this many matches, open every node of a filtered tree
-ROOTS_PER_FRAME = 50  # more than a screenful, few enough to paint within a frame
+ROOTS_PER_FRAME = 50  # about a screenful: the first frame shows the top, the rest follow a frame each
 
 
 @dataclass(frozen=True)
