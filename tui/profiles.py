@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +78,7 @@ class Profile:
 class ProfileSet:
     """All profiles, by name, and the chains that lead to them."""
 
-    def __init__(self, profiles: dict[str, Profile]):
+    def __init__(self, profiles: Mapping[str, Profile]):
         self.profiles = profiles
 
     def __contains__(self, name: str) -> bool:
@@ -172,8 +173,30 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
     }
     for name in key_holders:
         sections.setdefault(name, {})
-    merged = {name: _with_includes(name, sections) for name in sections}
-    return ProfileSet({name: _build(name, values, name in key_holders) for name, values in merged.items()})
+    return ProfileSet(_ProfilesOnDemand(sections, key_holders))
+
+
+class _ProfilesOnDemand(Mapping):
+    """Profiles built when first asked for: a run that needs one chain builds its hops only."""
+
+    def __init__(self, sections: dict[str, dict[str, str]], key_holders: set[str]):
+        self.sections, self.key_holders = sections, key_holders
+        self.built: dict[str, Profile] = {}
+
+    def __getitem__(self, name: str) -> Profile:
+        if name not in self.built:
+            values = _with_includes(name, self.sections)  # KeyError for a name not in the files
+            self.built[name] = _build(name, values, name in self.key_holders)
+        return self.built[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.sections
+
+    def __iter__(self):
+        return iter(self.sections)
+
+    def __len__(self) -> int:
+        return len(self.sections)
 
 
 def is_number(text: str) -> bool:
