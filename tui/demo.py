@@ -217,6 +217,7 @@ class Sandbox:
             "HATS_BACKEND": "file",
             "HATS_FILE_DIR": str(self.keyring_dir),
             "HATS_FILE_PASSPHRASE": self.passphrase,
+            "HATS_FILE_UNLOCKED_SECONDS": "0",  # the passphrase is at hand: leave no key in the kernel
             "HATS_STATE_DIR": str(root / "state" / "hats"),
             "HATS_SIGNIN_URL": self.signin.url,
             "HATS_DEMO_MFA_SECRET": self._totp_secret,  # for `hats demo --code` in a second terminal
