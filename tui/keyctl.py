@@ -18,6 +18,7 @@ libkeyutils' headers and a compiler to install.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -32,10 +33,15 @@ def _numbers() -> tuple[int, int] | None:
     return SYSCALLS.get(os.uname().machine) if sys.platform == "linux" else None
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _syscall(number: int, *args) -> int:
     as_c = [ctypes.c_char_p(arg) if isinstance(arg, bytes) else
             ctypes.c_long(arg) if isinstance(arg, int) else arg for arg in args]
-    return ctypes.CDLL(None, use_errno=True).syscall(ctypes.c_long(number), *as_c)
+    return _libc().syscall(ctypes.c_long(number), *as_c)
 
 
 def _keyctl(operation: int, *args) -> int:
