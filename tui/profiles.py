@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import inifile
 from .errors import ConfigError
-from .inifile import MAX_FILE_BYTES as MAX_FILE_BYTES  # still importable from here
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 MFA_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
