@@ -205,7 +205,8 @@ def test_pick_a_role_type_the_code_use_the_shell_and_come_back(hats, world):
         # every key after / reaches the filter, none the tree's one-key bindings (a: add, o: console).
         pane.type("/auditor")
         pane.wait_for("the filtered tree", lambda s: "─ auditor" in s and "prod-admin" not in s)
-        assert not tree_has_focus(pane.captures[-1])
+        # the footer follows a focus change a frame or more later, so wait for it too
+        pane.wait_for("the filter to have the focus", lambda s: not tree_has_focus(s) and "─ auditor" in s)
         pane.send("Enter")
         pane.wait_for("the tree to have the focus", tree_has_focus)
         pane.send("j")
