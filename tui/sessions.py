@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .credentials import Credentials, utcnow
-from .errors import MfaCodeRejected, MfaError
+from .errors import MfaCodeRejected, MfaError, VaultError
 from .mfa import FixedToken, MfaSource, ProcessToken
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, is_number
 from .vault import CachedSession, Vault
@@ -140,7 +140,7 @@ class Engine:
             key, chain[-1].name, self.policy.session_seconds, code))
         session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted,
                                 base=base.name)
-        self.vault.put_session(session)
+        self._cache(session)
         return session
 
     def _assume(self, chain: list[Profile], index: int, caller: Credentials, mfa: str | None) -> CachedSession:
@@ -152,8 +152,18 @@ class Engine:
             hop.external_id, code))
         session = CachedSession("role", hop.name, assumed.credentials, arn=assumed.arn,
                                 fingerprint=fingerprint(chain[:index + 1]), base=chain[0].name)
-        self.vault.put_session(session)
+        self._cache(session)
         return session
+
+    def _cache(self, session: CachedSession) -> None:
+        """Keep a new session; a keyring that cannot take it costs the cache, not the run.
+
+        The MFA code is spent by now, so the fresh credentials are used either way.
+        """
+        try:
+            self.vault.put_session(session)
+        except VaultError as exc:
+            self.notify(f"warning: the session for '{session.profile}' is used but not cached: {exc}")
 
     def _with_mfa(self, chain: list[Profile], serial: str | None, call):
         """Run an STS call, with a code when `serial` is set; a refused code is asked again."""
