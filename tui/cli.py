@@ -227,7 +227,8 @@ def _engine(args):
     from .terminal import read_line
 
     mfa = source_for(args.mfa_token, read_line)
-    return Engine(_profiles(), _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr))
+    return Engine(_profiles(), _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr),
+                  label=f"hats {args.command} {args.profile}")
 
 
 def _resolve(args):

@@ -26,13 +26,19 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .credentials import Credentials, utcnow
+from .display import printable
 from .errors import MfaCodeRejected, MfaError, VaultError
+from .locks import LockTimeout, RunLock
 from .mfa import FixedToken, MfaSource, ProcessToken
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, is_number
+from .sts import MfaCode
 from .vault import CachedSession, Vault
 
 DEFAULT_ROLE_SECONDS = 3600
 MFA_ATTEMPTS = 3
+QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line
+RENEWAL_WAIT_SECONDS = 60  # STS calls time out within 10 s each; a chain makes a few
+PROMPT_WAIT_SECONDS = 600  # a person at another run's prompt
 
 
 def _env_seconds(name: str, default: int) -> int:
@@ -58,12 +64,15 @@ class Engine:
     """Credentials for any profile, from the vault's keys and cache and from STS."""
 
     def __init__(self, profiles: ProfileSet, vault: Vault, mfa: MfaSource | None,
-                 policy: Policy | None = None, notify: Callable[[str], None] = lambda _: None):
+                 policy: Policy | None = None, notify: Callable[[str], None] = lambda _: None,
+                 label: str = "hats"):
         self.profiles = profiles
         self.vault = vault
         self.mfa = mfa
         self.policy = policy or Policy()
         self.notify = notify
+        self.label = label  # who this run is, for the runs that wait for it
+        self._lock_warning: str | None = None
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
@@ -76,20 +85,102 @@ class Engine:
         return session if self.policy.is_fresh(session, wanted) else None
 
     def credentials(self, name: str, renew: bool = False) -> CachedSession:
+        """The target's session: cached if fresh, else renewed.
+
+        The renewal lock is held for STS calls and cache writes only. When a
+        code is needed it is asked with the lock let go, under the MFA device's
+        lock, so other runs wait for that person (and say so) instead of
+        asking their own, and then reuse the session made.
+        """
         chain = self.profiles.chain(name)
         if not renew:
             session = self._fresh_target(chain)
             if session:
                 return session
-        with self.vault.renewal_lock(chain[0].name):
-            if not renew:  # another process may have renewed while we waited
-                session = self._fresh_target(chain)
-                if session:
-                    return session
-            return self._renew(chain, renew)
+        from . import sts
+
+        sts.load_botocore()  # before the lock, not while others wait for it
+        while True:
+            with self._renewal_lock(chain[0]):
+                try:
+                    return self._fresh_or_renewed(chain, renew, None)
+                except _CodeNeeded as need:
+                    serial, prompt = need.serial, self._mfa_source(chain)
+                    asking = self._asking_lock(serial, prompt)
+                    mine = asking is None or asking.try_acquire()
+            if mine:
+                try:
+                    return self._renew_with_code(chain, renew, serial, prompt)
+                finally:
+                    if asking:
+                        asking.release()
+            self._wait_for_asker(asking, serial, prompt)
+            renew = False  # that run just renewed: what it cached is what this one would make
+
+    def _fresh_or_renewed(self, chain: list[Profile], renew: bool, code: MfaCode | None) -> CachedSession:
+        if not renew:  # another run may have renewed while this one waited
+            session = self._fresh_target(chain)
+            if session:
+                return session
+        return self._renew(chain, renew, code)
+
+    def _renew_with_code(self, chain: list[Profile], renew: bool, serial: str,
+                         prompt: MfaSource) -> CachedSession:
+        """Ask for a code with no lock held, then renew under the lock; a refused code is asked again."""
+        refusal = None
+        for attempt in range(MFA_ATTEMPTS):
+            code = MfaCode(serial, prompt(serial, chain[-1].name, refusal))
+            try:
+                with self._renewal_lock(chain[0]):
+                    return self._fresh_or_renewed(chain, renew, code)
+            except MfaCodeRejected as refused:
+                if attempt == MFA_ATTEMPTS - 1 or _has_own_code(prompt):
+                    raise
+                refusal = str(refused)
+        raise AssertionError("unreachable")
+
+    def _renewal_lock(self, base: Profile) -> RunLock:
+        """The base user's renewal lock; a wait longer than a moment is said, in one line."""
+        lock = RunLock.named(self.vault.lock_dir, f"renew/{base.name}", self.label)
+        waiting_for = f"sessions of '{printable(base.name)}' being renewed"
+        try:
+            lock.acquire(QUIET_WAIT_SECONDS, waiting_for)
+        except LockTimeout:
+            self.notify(f"waiting for {waiting_for} in {lock.held_by()}")
+            lock.acquire(RENEWAL_WAIT_SECONDS, waiting_for)
+        self._warn_unusable(lock)
+        return lock
+
+    def _warn_unusable(self, lock: RunLock) -> None:
+        if lock.unusable and lock.unusable != self._lock_warning:
+            self._lock_warning = lock.unusable
+            self.notify(f"warning: {lock.unusable}; runs at the same time may each renew")
+
+    def _asking_lock(self, serial: str, prompt: MfaSource) -> RunLock | None:
+        """The lock of whoever fetches a code for this device: a person, or mfa_process.
+
+        --mfa-token has its code already and takes none. mfa_process runs take
+        one of their own, so they wait for each other (one touch of the
+        YubiKey) but never for a person.
+        """
+        if isinstance(prompt, FixedToken):
+            return None
+        kind = "mfa-process" if isinstance(prompt, ProcessToken) else "mfa"
+        return RunLock.named(self.vault.lock_dir, f"{kind}/{serial}", self.label)
+
+    def _wait_for_asker(self, asking: RunLock, serial: str, prompt: MfaSource) -> None:
+        what = f"the MFA code for {serial}"
+        if isinstance(prompt, ProcessToken):
+            try:
+                return asking.wait_until_free(QUIET_WAIT_SECONDS, what)
+            except LockTimeout:
+                self.notify(f"waiting for the mfa_process of {asking.held_by()}")
+        else:
+            self.notify(f"waiting for the MFA code being typed in {asking.held_by()}; Ctrl-C to stop")
+        asking.wait_until_free(PROMPT_WAIT_SECONDS, what)
 
     # -- renewal ----------------------------------------------------------
-    def _renew(self, chain: list[Profile], renew: bool) -> CachedSession:
+    def _renew(self, chain: list[Profile], renew: bool, code: MfaCode | None) -> CachedSession:
         """Make the target's session, reusing fresh sessions of the hops before it.
 
         `renew` renews the target alone: the MFA session and earlier hops are
@@ -98,14 +189,14 @@ class Engine:
         """
         roles = chain[1:]
         if not roles:
-            return self._base_session(chain, renew)
+            return self._base_session(chain, renew, code)
         start, caller = self._nearest_cached_hop(chain[:-1])
         if caller is None:
-            caller = self._first_caller(chain)
+            caller = self._first_caller(chain, code)
             if caller.kind == "role":
                 start = 1
         for index in range(start, len(roles)):
-            caller = self._assume(chain, index + 1, caller.credentials, mfa=None)
+            caller = self._assume(chain, index + 1, caller.credentials, None)
         return caller
 
     def _nearest_cached_hop(self, chain: list[Profile]) -> tuple[int, CachedSession | None]:
@@ -116,16 +207,17 @@ class Engine:
                 return index, session
         return 0, None
 
-    def _first_caller(self, chain: list[Profile]) -> CachedSession:
+    def _first_caller(self, chain: list[Profile], code: MfaCode | None) -> CachedSession:
         """What assumes the first role: an MFA session, the first role itself, or the key."""
         serial = self.profiles.mfa_serial_for(chain)
         if mfa_hop(chain, serial) == 1:
-            return self._assume(chain, 1, self._long_term_key(chain[0]), mfa=serial)
+            return self._assume(chain, 1, self._long_term_key(chain[0]), _code_for(serial, code))
         if serial:
-            return self._base_session(chain, False, serial=serial)
+            return self._base_session(chain, False, code, serial=serial)
         return CachedSession("key", chain[0].name, self._long_term_key(chain[0]))
 
-    def _base_session(self, chain: list[Profile], renew: bool, serial: str | None = None) -> CachedSession:
+    def _base_session(self, chain: list[Profile], renew: bool, code: MfaCode | None,
+                      serial: str | None = None) -> CachedSession:
         base = chain[0]
         serial = serial or base.mfa_serial
         wanted = base_fingerprint(base, serial)
@@ -136,20 +228,19 @@ class Engine:
         key = self._long_term_key(base)
         from . import sts
 
-        credentials = self._with_mfa(chain, serial, lambda code: sts.get_session_token(
-            key, chain[-1].name, self.policy.session_seconds, code))
+        credentials = sts.get_session_token(key, chain[-1].name, self.policy.session_seconds,
+                                            _code_for(serial, code) if serial else None)
         session = CachedSession("session", base.name, credentials, arn=serial or "", fingerprint=wanted,
                                 base=base.name)
         self._cache(session)
         return session
 
-    def _assume(self, chain: list[Profile], index: int, caller: Credentials, mfa: str | None) -> CachedSession:
+    def _assume(self, chain: list[Profile], index: int, caller: Credentials, code: MfaCode | None) -> CachedSession:
         hop = chain[index]
         from . import sts
 
-        assumed = self._with_mfa(chain, mfa, lambda code: sts.assume_role(
-            caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]), hop.duration_seconds,
-            hop.external_id, code))
+        assumed = sts.assume_role(caller, chain[-1].name, hop.role_arn, session_name(hop, chain[0]),
+                                  hop.duration_seconds, hop.external_id, code)
         session = CachedSession("role", hop.name, assumed.credentials, arn=assumed.arn,
                                 fingerprint=fingerprint(chain[:index + 1]), base=chain[0].name)
         self._cache(session)
@@ -164,24 +255,6 @@ class Engine:
             self.vault.put_session(session)
         except VaultError as exc:
             self.notify(f"warning: the session for '{session.profile}' is used but not cached: {exc}")
-
-    def _with_mfa(self, chain: list[Profile], serial: str | None, call):
-        """Run an STS call, with a code when `serial` is set; a refused code is asked again."""
-        if not serial:
-            return call(None)
-        from .sts import MfaCode
-
-        source = self._mfa_source(chain)
-        refusal = None
-        for attempt in range(MFA_ATTEMPTS):
-            code = source(serial, chain[-1].name, refusal)
-            try:
-                return call(MfaCode(serial, code))
-            except MfaCodeRejected as refused:
-                if attempt == MFA_ATTEMPTS - 1 or isinstance(source, (FixedToken, ProcessToken)):
-                    raise
-                refusal = str(refused)
-        raise AssertionError("unreachable")
 
     def _mfa_source(self, chain: list[Profile]) -> MfaSource:
         if isinstance(self.mfa, FixedToken):
@@ -207,6 +280,24 @@ class Engine:
                         f"move it into the keyring with `hats add {base.name}`")
             return key
         return self.vault.require_key(base.name)
+
+
+class _CodeNeeded(Exception):
+    """Raised under the renewal lock when the next STS call needs a code: the lock is let go to ask."""
+
+    def __init__(self, serial: str):
+        self.serial = serial
+
+
+def _code_for(serial: str, code: MfaCode | None) -> MfaCode:
+    if code is None or code.serial != serial:
+        raise _CodeNeeded(serial)
+    return code
+
+
+def _has_own_code(source: MfaSource) -> bool:
+    """--mfa-token and mfa_process: a refused code is final, no person can type another."""
+    return isinstance(source, (FixedToken, ProcessToken))
 
 
 def mfa_hop(chain: list[Profile], serial: str | None) -> int | None:

@@ -56,6 +56,12 @@ def get_federation_token(key: Credentials, profile: str, name: str, policy: str,
     return _call(key, profile, "get_federation_token", params, None, lambda answer: _credentials(answer["Credentials"]))
 
 
+def load_botocore() -> None:
+    """Import botocore's client machinery now: a run about to call STS pays for it outside any lock."""
+    import botocore.session  # noqa: F401
+    from botocore.config import Config  # noqa: F401
+
+
 def _client(caller: Credentials, profile: str):
     import botocore.session
     from botocore.config import Config
