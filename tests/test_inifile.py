@@ -119,11 +119,11 @@ def test_a_plain_config_never_reaches_configparser(tmp_path, monkeypatch):
     assert inifile.read(tmp_path / "windows") == {"profile a": {"region": "eu-west-1", "role_arn": "arn:aws:x"}}
 
 
-def test_a_botocore_sub_section_reads_as_before(tmp_path):
+def test_a_botocore_sub_section_reads_as_botocore_reads_it(tmp_path):
     config = tmp_path / "config"
     config.write_text("[profile a]\nregion = x\ns3 =\n  max_concurrent_requests = 10\n  addressing_style = path\n")
     assert inifile.read(config) == {"profile a": {
-        "region": "x", "s3": "\nmax_concurrent_requests = 10\naddressing_style = path"}}
+        "region": "x", "s3": {"max_concurrent_requests": "10", "addressing_style": "path"}}}
 
 
 def test_a_duplicate_section_names_its_line(tmp_path):

@@ -1,8 +1,9 @@
 """The AWS config and credentials files, read into a graph of profiles.
 
 The files are read the way botocore reads them (RawConfigParser, `[profile x]`
-in the config file, `[x]` in the credentials file, indented sub-sections), so a
-profile means here what it means to the AWS CLI. Problems with the file as a
+in the config file with the name split as a shell would, `[x]` in the
+credentials file, whose settings override the config file's, indented
+sub-sections), so a profile means here what it means to the AWS CLI. Problems with the file as a
 whole raise ConfigError; problems with one profile (a cycle, a missing source,
 a malformed ARN) are kept on the profile and raised when its chain is asked
 for, so one broken profile never hides the others.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,15 +27,24 @@ HARDWARE_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
 CHAIN_LIMIT_SECONDS = 3600
 MIN_DURATION, MAX_DURATION = 900, 43200
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
+KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key")  # botocore: either one makes a profile's keys static
+SECRET_SETTINGS = (*KEY_SETTINGS, "aws_session_token", "aws_security_token")  # never kept in Profile.settings
+TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
+                 "region", "credential_source", "credential_process", "mfa_process", "include_profile",
+                 "hats_color", "hats_account_alias")  # the settings hats reads as one value
+PLAIN_PROFILE_HEADER = re.compile(r"profile ([^\s'\"\\]+)")  # shlex.split would give these two words as they are
 
 
 def config_path() -> Path:
-    return Path(os.path.expanduser(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")))
+    return _aws_path("AWS_CONFIG_FILE", "~/.aws/config")
 
 
 def credentials_path() -> Path:
-    default = "~/.aws/credentials"
-    return Path(os.path.expanduser(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", default)))
+    return _aws_path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+
+
+def _aws_path(variable: str, default: str) -> Path:
+    return Path(os.path.expanduser(os.path.expandvars(os.environ.get(variable, default))))  # botocore's order
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,13 @@ class Profile:
     mfa_process: str | None = None
     color: str | None = None
     account_alias: str | None = None
-    has_file_keys: bool = False
+    key_file: Path | None = None  # the file that holds the profile's static keys, if any
     problem: str | None = None
     settings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_file_keys(self) -> bool:
+        return self.key_file is not None
 
     @property
     def is_role(self) -> bool:
@@ -112,8 +127,8 @@ class ProfileSet:
                 raise ConfigError(f"source_profile cycle: {cycle}")
             seen.append(current.name)
             hops.append(current)
-            if not current.is_role:
-                break
+            if not current.is_role or (len(hops) > 1 and current.has_file_keys):
+                break  # botocore: a source profile's static keys end the chain, role_arn or not
             if current.source_profile == current.name:  # botocore: the role's own keys assume it
                 hops.append(current)
                 break
@@ -163,30 +178,45 @@ def _check_chain_limit(hops: list[Profile]) -> None:
 
 def load(config_file: Path | None = None, credentials_file: Path | None = None) -> ProfileSet:
     """Read both files; a missing file is an empty one."""
+    return ProfileSet(_ProfilesOnDemand(*_read_both(config_file, credentials_file)))
+
+
+def static_keys(name: str) -> dict[str, str]:
+    """A profile's aws_* key settings, from whichever file botocore takes each from."""
+    sections, _, _ = _read_both(None, None)
+    return {key: value for key, value in sections.get(name, {}).items() if key in SECRET_SETTINGS}
+
+
+def _read_both(config_file: Path | None, credentials_file: Path | None):
+    """The profiles of both files merged as botocore's Session.full_config merges them, and where each was."""
     config_file = config_file or config_path()
     credentials_file = credentials_file or credentials_path()
-    sections = _profile_sections(inifile.read(config_file), prefixed=True)
-    key_holders = {
-        name for name, values in _profile_sections(inifile.read(credentials_file), prefixed=False).items()
-        if values.get("aws_access_key_id") and values.get("aws_secret_access_key")
-    }
-    for name in key_holders:
-        sections.setdefault(name, {})
-    return ProfileSet(_ProfilesOnDemand(sections, key_holders))
+    sections = _config_profiles(inifile.read(config_file))
+    in_credentials = inifile.read(credentials_file)
+    for name, values in in_credentials.items():
+        sections[name] = {**sections.get(name, {}), **values}
+    return sections, in_credentials, (config_file, credentials_file)
 
 
 class _ProfilesOnDemand(Mapping):
     """Profiles built when first asked for: a run that needs one chain builds its hops only."""
 
-    def __init__(self, sections: dict[str, dict[str, str]], key_holders: set[str]):
-        self.sections, self.key_holders = sections, key_holders
+    def __init__(self, sections: dict[str, dict], in_credentials: dict[str, dict], files: tuple[Path, Path]):
+        self.sections, self.in_credentials, self.files = sections, in_credentials, files
         self.built: dict[str, Profile] = {}
 
     def __getitem__(self, name: str) -> Profile:
         if name not in self.built:
             values = _with_includes(name, self.sections)  # KeyError for a name not in the files
-            self.built[name] = _build(name, values, name in self.key_holders)
+            key_file = self._key_file(name)
+            self.built[name] = _build(name, values, key_file, _key_problem(name, self.sections[name], key_file))
         return self.built[name]
+
+    def _key_file(self, name: str) -> Path | None:
+        for section, path in ((self.in_credentials.get(name, {}), self.files[1]), (self.sections[name], self.files[0])):
+            if any(key in section for key in KEY_SETTINGS):
+                return path
+        return None
 
     def __contains__(self, name: object) -> bool:
         return name in self.sections
@@ -209,24 +239,36 @@ def _is_mfa_device(serial: str) -> bool:
     return bool(HARDWARE_SERIAL.match(serial))
 
 
-def _profile_sections(raw: dict[str, dict[str, str]], prefixed: bool) -> dict[str, dict[str, str]]:
-    """Section name -> profile name, as botocore maps them."""
+def _config_profiles(raw: dict[str, dict]) -> dict[str, dict]:
+    """Section name -> profile name, as botocore's build_profile_map maps them: the last one wins."""
     profiles = {}
     for section, values in raw.items():
-        if not prefixed:
-            profiles[section] = values
+        if section.startswith("profile"):
+            name = _profile_name(section)
+            if name is not None:
+                profiles[name] = values
         elif section == "default":
-            profiles.setdefault("default", values)
-        elif section.startswith("profile ") and section[8:].strip():
-            profiles[section[8:].strip()] = values
+            profiles[section] = values
     return profiles
 
 
-def _with_includes(name: str, sections: dict[str, dict[str, str]]) -> dict[str, str]:
+def _profile_name(section: str) -> str | None:
+    """The second of exactly two shell words, as botocore splits `profile "my name"`."""
+    plain = PLAIN_PROFILE_HEADER.fullmatch(section)
+    if plain:
+        return plain.group(1)
+    try:
+        words = shlex.split(section)
+    except ValueError:  # an unbalanced quote
+        return None
+    return words[1] if len(words) == 2 else None
+
+
+def _with_includes(name: str, sections: dict[str, dict]) -> dict:
     """aws-vault's include_profile: settings of another profile, overridden by our own."""
     trail = [name]
     layers = [sections[name]]
-    while "include_profile" in layers[-1]:
+    while isinstance(layers[-1].get("include_profile"), str):
         target = layers[-1]["include_profile"]
         if target in trail:
             cycle = " -> ".join([*trail[trail.index(target):], target])
@@ -241,9 +283,23 @@ def _with_includes(name: str, sections: dict[str, dict[str, str]]) -> dict[str, 
     return values
 
 
-def _build(name: str, values: dict[str, str], has_file_keys: bool) -> Profile:
-    problem = values.get("_problem")
-    duration = values.get("duration_seconds")
+def _key_problem(name: str, section: dict, key_file: Path | None) -> str | None:
+    """Static keys botocore would take but could not use: one of the two missing or empty."""
+    unusable = [key for key in KEY_SETTINGS if not (isinstance(section.get(key), str) and section[key])]
+    if key_file is None or not unusable:
+        return None
+    return f"profile '{name}': {key_file} gives it {' and '.join(KEY_SETTINGS)}, but {unusable[0]} is missing or empty"
+
+
+def _sub_section_problem(name: str, values: dict) -> str | None:
+    wrong = next((key for key in TEXT_SETTINGS if isinstance(values.get(key), dict)), None)
+    return None if wrong is None else f"profile '{name}': {wrong} is a sub-section, not a value"
+
+
+def _build(name: str, values: dict, key_file: Path | None, key_problem: str | None) -> Profile:
+    problem = values.get("_problem") or key_problem or _sub_section_problem(name, values)
+    text = {key: value for key, value in values.items() if isinstance(value, str)}
+    duration = text.get("duration_seconds")
     duration_seconds = None
     if duration is not None:
         if is_number(duration) and MIN_DURATION <= int(duration) <= MAX_DURATION:
@@ -252,30 +308,30 @@ def _build(name: str, values: dict[str, str], has_file_keys: bool) -> Profile:
             problem = problem or (
                 f"profile '{name}': duration_seconds = {duration!r} is not a number of seconds "
                 f"from {MIN_DURATION} to {MAX_DURATION}")
-    role_arn = values.get("role_arn")
+    role_arn = text.get("role_arn")
     if role_arn is not None and not ROLE_ARN.match(role_arn):
         problem = problem or f"profile '{name}': role_arn {role_arn!r} is not an IAM role ARN"
-    mfa_serial = values.get("mfa_serial")
+    mfa_serial = text.get("mfa_serial")
     if mfa_serial is not None and not _is_mfa_device(mfa_serial):
         problem = problem or f"profile '{name}': mfa_serial {mfa_serial!r} is not an MFA device ARN or serial"
-    source = values.get("credential_source")
+    source = text.get("credential_source")
     if source is not None and source not in CREDENTIAL_SOURCES:
         problem = problem or f"profile '{name}': credential_source {source!r} is not one of {', '.join(CREDENTIAL_SOURCES)}"
     return Profile(
         name=name,
         role_arn=role_arn,
-        source_profile=values.get("source_profile"),
+        source_profile=text.get("source_profile"),
         mfa_serial=mfa_serial,
-        external_id=values.get("external_id"),
-        role_session_name=values.get("role_session_name"),
+        external_id=text.get("external_id"),
+        role_session_name=text.get("role_session_name"),
         duration_seconds=duration_seconds,
-        region=values.get("region"),
+        region=text.get("region"),
         credential_source=source,
-        credential_process=values.get("credential_process"),
-        mfa_process=values.get("mfa_process"),
-        color=values.get("hats_color"),
-        account_alias=values.get("hats_account_alias"),
-        has_file_keys=has_file_keys,
+        credential_process=text.get("credential_process"),
+        mfa_process=text.get("mfa_process"),
+        color=text.get("hats_color"),
+        account_alias=text.get("hats_account_alias"),
+        key_file=key_file,
         problem=problem,
-        settings=values,
+        settings={key: value for key, value in values.items() if key not in SECRET_SETTINGS and key != "_problem"},
     )

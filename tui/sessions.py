@@ -276,7 +276,7 @@ class Engine:
             return key
         key = _file_key(base)
         if key:
-            self.notify(f"using the key for '{base.name}' from the credentials file; "
+            self.notify(f"using the key for '{base.name}' from {base.key_file}; "
                         f"move it into the keyring with `hats add {base.name}`")
             return key
         return self.vault.require_key(base.name)
@@ -373,11 +373,10 @@ def session_name(hop: Profile, base: Profile) -> str:
 
 
 def _file_key(base: Profile) -> Credentials | None:
+    """The profile's static keys, from the config or the credentials file, as botocore takes them."""
     if not base.has_file_keys:
         return None
-    from .inifile import read
-    from .profiles import credentials_path
+    from .profiles import static_keys
 
-    section = read(credentials_path())[base.name]
-    return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
-                       section.get("aws_session_token"))
+    keys = static_keys(base.name)
+    return Credentials(keys["aws_access_key_id"], keys["aws_secret_access_key"], keys.get("aws_session_token"))
