@@ -92,6 +92,8 @@ class SessionEntry:
 class Vault:
     """Long-term keys and sessions, over any SecretStore."""
 
+    index_lock_seconds = 30.0  # a writer holds it well under a second
+
     def __init__(self, store: SecretStore, lock_dir: Path | None = None,
                  warn: Callable[[str], None] = print_warning):
         self.store = store
@@ -165,10 +167,13 @@ class Vault:
             return True
 
     def put_session(self, session: CachedSession) -> None:
-        """Cache a session. Every failure is a one-line VaultError; after one, later calls of
-        this run fail at once with it, rather than wait on the same lock or disk again."""
+        """Cache a session. Every failure is a one-line VaultError.
+
+        After one, the later sessions of this run are not tried: the caller has said caching
+        failed, once, and a second try would wait on the same lock or disk again.
+        """
         if self._cache_failure:
-            raise self._cache_failure
+            return
         try:
             with self.index_lock():
                 self.store.set(session.item, session.to_json())
@@ -206,7 +211,7 @@ class Vault:
 
     # -- the index and its lock -----------------------------------------
     def index_lock(self):
-        return self._lock("index", timeout=30)
+        return self._lock("index", timeout=self.index_lock_seconds)
 
     def renewal_lock(self, profile: str):
         """Held while a profile's sessions are renewed, so concurrent runs wait and reuse.
@@ -238,7 +243,7 @@ class Vault:
             if name not in self._locks:
                 self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._locks[name] = FileLock(str(path), timeout=timeout)
-            self._locks[name].acquire()
+            self._locks[name].acquire(timeout=timeout)
             return self._locks[name]
         except Timeout:
             raise VaultError(f"another hats run held the lock {path} for {timeout:g} s: try again") from None
