@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,30 @@ from .errors import VaultError
 FORMAT = "hats-encrypted-file-1"
 CHECK_ITEM = "\0check"
 KDF_PARAMS = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
+UNLOCKED_SECONDS = 900  # like sudo's 15 minutes
+
+
+def from_environment(path: Path, passphrase=None) -> "EncryptedFileStore":
+    """The store with `passphrase`, else HATS_FILE_PASSPHRASE, else a prompt, kept unlocked
+    for HATS_FILE_UNLOCKED_SECONDS."""
+    return EncryptedFileStore(path, passphrase or (lambda: _passphrase_for(path)), _unlocked_seconds())
+
+
+def _unlocked_seconds() -> int:
+    """How long the key stays unlocked after its last use; 0: ask every run."""
+    from .profiles import is_number
+
+    value = os.environ.get("HATS_FILE_UNLOCKED_SECONDS", "")
+    return int(value) if is_number(value) else UNLOCKED_SECONDS
+
+
+def _passphrase_for(path: Path) -> str:
+    passphrase = os.environ.get("HATS_FILE_PASSPHRASE")
+    if passphrase:
+        return passphrase
+    from .terminal import read_secret
+
+    return read_secret(f"Passphrase for the encrypted keyring {path}: ")
 
 
 class EncryptedFileStore:
@@ -42,6 +67,12 @@ class EncryptedFileStore:
         document = self._read()
         sealed = document["items"].get(name)
         return None if sealed is None else self._open(document, name, sealed)
+
+    def names(self) -> list[str]:
+        """Every item's name: what a damaged index is rebuilt from."""
+        if not self.path.exists():
+            return []
+        return [name for name in self._read()["items"] if name != CHECK_ITEM]
 
     def set(self, name: str, value: str) -> None:
         document = self._read()
@@ -154,7 +185,9 @@ class EncryptedFileStore:
     def _open(self, document: dict, name: str, sealed: str) -> str:
         plain = self._decrypt(document, name, sealed)
         if plain is None:
-            raise VaultError(f"item {name!r} in {self.path} is damaged")
+            from .vault import DamagedItemError
+
+            raise DamagedItemError(name, str(self.path))
         return plain
 
     def _decrypt(self, document: dict, name: str, sealed: str) -> str | None:
@@ -177,7 +210,7 @@ class EncryptedFileStore:
         directory = self.path.parent
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(directory, 0o700)
+            _close_to_others(directory)
             handle, temporary = tempfile.mkstemp(prefix=".vault-", dir=directory)
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -189,7 +222,14 @@ class EncryptedFileStore:
                 os.unlink(temporary)
                 raise
         except OSError as exc:
-            raise VaultError(f"cannot write the encrypted keyring {self.path}: {exc.strerror}") from None
+            raise VaultError(f"cannot write the encrypted keyring {self.path}: {exc.strerror or exc}") from None
+
+
+def _close_to_others(directory: Path) -> None:
+    """No group or other access; the owner's bits stay, so a directory made read-only stays so."""
+    mode = stat.S_IMODE(directory.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(directory, mode & 0o700)
 
 
 def _b64(data: bytes) -> str:

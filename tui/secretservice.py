@@ -63,6 +63,14 @@ class _Service:
         mine = [path for path in unlocked if path.startswith(collection + "/")]
         return mine, [path for path in locked if path.startswith(collection + "/")]
 
+    def attributes(self, item: str) -> dict[str, str]:
+        from jeepney import DBusAddress, Properties
+        from jeepney.wrappers import unwrap_msg
+
+        address = DBusAddress(item, bus_name=BUS_NAME, interface="org.freedesktop.Secret.Item")
+        (_, value), = unwrap_msg(self.bus.send_and_get_reply(Properties(address).get("Attributes")))
+        return value
+
     def secret(self, item: str) -> bytes:
         """The item's value; the session ends with the connection."""
         _, session = self.call("OpenSession", "sv", "plain", ("s", ""))
@@ -88,11 +96,25 @@ class SecretServiceStore:
             with open_dbus_connection(bus="SESSION") as bus:
                 service = _Service(bus)
                 unlocked, locked = service.find({"service": self.service, "username": name})
-                if unlocked:
-                    return service.secret(unlocked[0]).decode("utf-8")
+                secret = service.secret(unlocked[0]) if unlocked else None
         except Exception as exc:  # D-Bus errors, a bus that is not there
             raise self.writer._failure("read", exc) from None
+        if secret is not None:
+            return _text(secret, name)
         return self._unlock_and_get(name) if locked else None
+
+    def names(self) -> list[str]:
+        """The names of every item of this service: what a damaged index is rebuilt from."""
+        from jeepney.io.blocking import open_dbus_connection
+
+        try:
+            with open_dbus_connection(bus="SESSION") as bus:
+                service = _Service(bus)
+                unlocked, locked = service.find({"service": self.service})
+                attributes = [service.attributes(path) for path in unlocked + locked]
+        except Exception as exc:  # D-Bus errors, a bus that is not there
+            raise self.writer._failure("read", exc) from None
+        return sorted({each["username"] for each in attributes if "username" in each})
 
     def _unlock_and_get(self, name: str) -> str | None:
         import secretstorage
@@ -101,15 +123,17 @@ class SecretServiceStore:
         try:
             with closing(secretstorage.dbus_init()) as connection:
                 collection = secretstorage.get_default_collection(connection)
+                secret = None
                 for item in collection.search_items({"service": self.service, "username": name}):
                     if item.is_locked():
                         item.unlock()  # shows the desktop's unlock prompt, if it has one
-                    return item.get_secret().decode("utf-8")
+                    secret = item.get_secret()
+                    break
         except LockedException:
             raise VaultError(f"the {LABEL} keyring is locked: unlock it and try again") from None
         except Exception as exc:  # D-Bus and secretstorage errors alike
             raise self.writer._failure("read", exc) from None
-        return None
+        return None if secret is None else _text(secret, name)
 
     def set(self, name: str, value: str) -> None:
         self.writer.set(name, value)
@@ -127,3 +151,12 @@ class SecretServiceStore:
 
             self._writer = KeyringStore(Keyring(), LABEL)
         return self._writer
+
+
+def _text(secret: bytes, name: str) -> str:
+    try:
+        return secret.decode("utf-8")
+    except UnicodeDecodeError:
+        from .vault import DamagedItemError
+
+        raise DamagedItemError(name, SecretServiceStore.where) from None

@@ -7,7 +7,10 @@ Every secret is one item in the store, named by what it is:
     session/role/PROFILE   an AssumeRole session of a role profile
     index                  names, kinds and expiries (no secrets), for listing
 
-The index exists because keyrings cannot enumerate their items.
+The index exists because not every keyring can enumerate its items. It holds
+no secret, so a damaged one is rebuilt from the items where the store can list
+them (the Secret Service, the encrypted file) and dropped where it cannot, with
+one warning. A damaged session is no session: it is made again.
 """
 
 from __future__ import annotations
@@ -15,17 +18,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from .credentials import Credentials, iso, parse_iso
 from .errors import NoKeyError, VaultError
-from .profiles import is_number
 
 SERVICE = "hats"
-UNLOCKED_SECONDS = 900  # like sudo's 15 minutes
 BACKENDS = ("secret-service", "macos", "windows", "file")
 
 
@@ -35,6 +37,18 @@ class SecretStore(Protocol):
     def get(self, name: str) -> str | None: ...
     def set(self, name: str, value: str) -> None: ...
     def delete(self, name: str) -> None: ...
+    # Stores that can enumerate their items also have: def names(self) -> list[str]
+
+
+class DamagedItemError(VaultError):
+    """An item that is there but cannot be read back (a failed tag, text that does not parse)."""
+
+    def __init__(self, item: str, where: str):
+        super().__init__(f"item '{item}' in {where} is damaged")
+
+
+def print_warning(text: str) -> None:
+    print(f"hats: warning: {text}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -78,13 +92,24 @@ class SessionEntry:
 class Vault:
     """Long-term keys and sessions, over any SecretStore."""
 
-    def __init__(self, store: SecretStore, lock_dir: Path | None = None):
+    index_lock_seconds = 30.0  # a writer holds it well under a second
+
+    def __init__(self, store: SecretStore, lock_dir: Path | None = None,
+                 warn: Callable[[str], None] = print_warning):
         self.store = store
         self.lock_dir = lock_dir or default_state_dir() / "locks"
+        self.warn = warn  # one line, never a secret
+        self._locks: dict = {}  # name -> FileLock
+        self._index_repaired = False
+        self._cache_failure: VaultError | None = None
 
     # -- long-term keys -------------------------------------------------
     def get_key(self, profile: str) -> Credentials | None:
-        return self._parsed(f"key/{profile}", Credentials.from_json)
+        try:
+            return self._parsed(f"key/{profile}", Credentials.from_json)
+        except DamagedItemError:
+            raise VaultError(f"the key of profile '{profile}' in {self.store.where} is damaged: "
+                             f"run `hats add {profile}` to replace it or `hats remove {profile}`") from None
 
     def require_key(self, profile: str) -> Credentials:
         key = self.get_key(profile)
@@ -104,7 +129,7 @@ class Vault:
     def remove_key(self, profile: str) -> bool:
         with self.index_lock():
             index = self._read_index()
-            had = profile in index["keys"] or self.store.get(f"key/{profile}") is not None
+            had = profile in index["keys"] or self._holds(f"key/{profile}")
             self.store.delete(f"key/{profile}")
             index["keys"] = [name for name in index["keys"] if name != profile]
             self._write_index(index)
@@ -116,27 +141,48 @@ class Vault:
 
     # -- sessions -------------------------------------------------------
     def get_session(self, kind: str, profile: str) -> CachedSession | None:
-        return self._parsed(f"session/{kind}/{profile}", CachedSession.from_json)
+        """The cached session; a damaged one counts as none, and is replaced when renewed."""
+        return self._session(f"session/{kind}/{profile}")
+
+    def _session(self, item: str) -> CachedSession | None:
+        try:
+            return self._parsed(item, CachedSession.from_json)
+        except DamagedItemError:
+            return None
 
     def _parsed(self, item: str, parse):
-        """An item read and parsed; anything unreadable is named, not a traceback."""
+        """An item read and parsed; anything unreadable is a DamagedItemError, not a traceback."""
         text = self.store.get(item)
         if text is None:
             return None
         try:
             return parse(text)
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise VaultError(f"item '{item}' in {self.store.where} is damaged") from None
+            raise DamagedItemError(item, self.store.where) from None
+
+    def _holds(self, item: str) -> bool:
+        try:
+            return self.store.get(item) is not None
+        except DamagedItemError:
+            return True
 
     def put_session(self, session: CachedSession) -> None:
-        with self.index_lock():
-            self.store.set(session.item, session.to_json())
-            index = self._read_index()
-            index["sessions"][session.item] = {
-                "kind": session.kind, "profile": session.profile, "arn": session.arn, "base": session.base,
-                "expiration": iso(session.credentials.expiration),
-            }
-            self._write_index(index)
+        """Cache a session. Every failure is a one-line VaultError.
+
+        After one, the later sessions of this run are not tried: the caller has said caching
+        failed, once, and a second try would wait on the same lock or disk again.
+        """
+        if self._cache_failure:
+            return
+        try:
+            with self.index_lock():
+                self.store.set(session.item, session.to_json())
+                index = self._read_index()
+                index["sessions"][session.item] = _session_entry(session)
+                self._write_index(index)
+        except VaultError as failure:
+            self._cache_failure = failure
+            raise
 
     def sessions(self) -> list[SessionEntry]:
         entries = self._read_index()["sessions"].values()
@@ -165,24 +211,96 @@ class Vault:
 
     # -- the index and its lock -----------------------------------------
     def index_lock(self):
-        return self._lock("index", timeout=30)
+        return self._lock("index", timeout=self.index_lock_seconds)
 
     def renewal_lock(self, profile: str):
-        """Held while a profile's sessions are renewed, so concurrent runs wait and reuse."""
+        """Held while a profile's sessions are renewed, so concurrent runs wait and reuse.
+
+        A lock that cannot be made at all (a read-only state dir) is done without: it only
+        spares concurrent runs a second code, and the cache write after it says what failed.
+        """
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile)
-        return self._lock(f"renew-{safe}", timeout=300)
+        return self._lock(f"renew-{safe}", timeout=300, optional=True)
 
-    def _lock(self, name: str, timeout: float):
-        from filelock import FileLock
+    @contextmanager
+    def _lock(self, name: str, timeout: float, optional: bool = False):
+        held = self._acquired(name, timeout, optional)
+        try:
+            yield
+        finally:
+            if held:
+                held.release()
 
-        self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return FileLock(str(self.lock_dir / f"{name}.lock"), timeout=timeout)
+    def _acquired(self, name: str, timeout: float, optional: bool):
+        """The named file lock, taken; every failure a one-line VaultError (or None when optional).
+
+        One FileLock object a name, so that taking it again inside itself does not wait on itself.
+        """
+        from filelock import FileLock, Timeout
+
+        path = self.lock_dir / f"{name}.lock"
+        try:
+            if name not in self._locks:
+                self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._locks[name] = FileLock(str(path), timeout=timeout)
+            self._locks[name].acquire(timeout=timeout)
+            return self._locks[name]
+        except Timeout:
+            raise VaultError(f"another hats run held the lock {path} for {timeout:g} s: try again") from None
+        except OSError as exc:
+            if optional:
+                return None
+            raise VaultError(f"cannot take the lock {path}: {exc.strerror or exc}") from None
 
     def _read_index(self) -> dict:
-        return self._parsed("index", _index_from_json) or {"keys": [], "sessions": {}}
+        try:
+            return self._parsed("index", _index_from_json) or _empty_index()
+        except DamagedItemError:
+            return self._repaired_index()
 
     def _write_index(self, index: dict) -> None:
         self.store.set("index", json.dumps(index, sort_keys=True))
+
+    # -- repairing the index ----------------------------------------------
+    def _repaired_index(self) -> dict:
+        """The index made again from the items (or empty, where they cannot be listed), written back."""
+        with self.index_lock():
+            try:  # another run may have repaired it while this one waited
+                return self._parsed("index", _index_from_json) or _empty_index()
+            except DamagedItemError:
+                pass
+            names = getattr(self.store, "names", None)
+            index = self._rebuilt_index(names()) if names else _empty_index()
+            self._write_index(index)
+        if not self._index_repaired:
+            self._index_repaired = True
+            done = ("rebuilt from its items, nothing is lost" if names else
+                    "reset, as this keyring cannot list its items: keys still work, `hats list` shows them once added again")
+            self.warn(f"the index of {self.store.where} was damaged and is {done}")
+        return index
+
+    def _rebuilt_index(self, names: list[str]) -> dict:
+        index = _empty_index()
+        for name in sorted(names):
+            if name.startswith("key/"):
+                index["keys"].append(name.removeprefix("key/"))
+            elif name.startswith("session/"):
+                session = self._session(name)
+                if session is None:
+                    self.store.delete(name)  # unreadable: worth nothing, and no index entry would find it
+                else:
+                    index["sessions"][name] = _session_entry(session)
+        return index
+
+
+def _empty_index() -> dict:
+    return {"keys": [], "sessions": {}}
+
+
+def _session_entry(session: CachedSession) -> dict:
+    """What the index keeps of a session: no secret."""
+    return {"kind": session.kind, "profile": session.profile, "arn": session.arn, "base": session.base,
+            "expiration": iso(session.credentials.expiration)}
 
 
 def _index_from_json(text: str) -> dict:
@@ -257,15 +375,16 @@ def file_store_path() -> Path:
     return Path(os.environ.get("HATS_FILE_DIR") or user_data_dir("hats")) / "vault.json"
 
 
-def open_vault(backend: str | None = None, passphrase=None) -> Vault:
+def open_vault(backend: str | None = None, passphrase=None, warn: Callable[[str], None] = print_warning) -> Vault:
     """The vault on the named backend, else HATS_BACKEND, else the platform's secure keyring.
 
-    `passphrase` is asked for the encrypted file's passphrase when it is needed.
+    `passphrase` is asked for the encrypted file's passphrase when it is needed; `warn` is
+    given the one-line warnings (a repaired index).
     """
     name = backend or os.environ.get("HATS_BACKEND") or _platform_backend()
     if name not in BACKENDS:
         raise VaultError(f"unknown keyring backend '{name}': choose one of {', '.join(BACKENDS)}")
-    return Vault(_store(name, passphrase or _file_passphrase))
+    return Vault(_store(name, passphrase), warn=warn)
 
 
 def _platform_backend() -> str:
@@ -284,9 +403,9 @@ def _secret_service_available() -> bool:
 
 def _store(name: str, passphrase) -> SecretStore:
     if name == "file":
-        from .filestore import EncryptedFileStore
+        from .filestore import from_environment
 
-        return EncryptedFileStore(file_store_path(), passphrase, _unlocked_seconds())
+        return from_environment(file_store_path(), passphrase)
     if name == "secret-service":
         from .secretservice import SecretServiceStore
 
@@ -296,18 +415,3 @@ def _store(name: str, passphrase) -> SecretStore:
     else:
         from keyring.backends.Windows import WinVaultKeyring as Keyring
     return KeyringStore(Keyring(), name)
-
-
-def _unlocked_seconds() -> int:
-    """How long the encrypted file's key stays unlocked after its last use; 0: ask every run."""
-    value = os.environ.get("HATS_FILE_UNLOCKED_SECONDS", "")
-    return int(value) if is_number(value) else UNLOCKED_SECONDS
-
-
-def _file_passphrase() -> str:
-    passphrase = os.environ.get("HATS_FILE_PASSPHRASE")
-    if passphrase:
-        return passphrase
-    from .terminal import read_secret
-
-    return read_secret(f"Passphrase for the encrypted keyring {file_store_path()}: ")
