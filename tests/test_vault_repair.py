@@ -150,6 +150,59 @@ def test_a_damaged_session_found_while_rebuilding_is_dropped(any_hats):
     assert item_names(any_hats) == {"index", "key/jan-work", "session/session/jan-work"}
 
 
+# Other shapes of damage, as a bug or another program would leave them.
+SHAPES = {
+    "secret-service": {"not-json": lambda items, item: "garbage", "a-json-list": lambda items, item: "[]",
+                       "an-empty-object": lambda items, item: "{}"},
+    "file": {"swapped": lambda items, item: items["key/jan-work" if item != "key/jan-work" else "index"],
+             "not-base64": lambda items, item: "!!!not base64", "too-short": lambda items, item: "AAAA",
+             "a-number": lambda items, item: 5},
+}
+SHAPED = [(store, shape) for store in SHAPES for shape in SHAPES[store]]
+
+
+def shaped_hats(store: str, request, tmp_path, world) -> Hats:
+    from tests.conftest import make_hats
+
+    env = ({"HATS_BACKEND": "file", "HATS_FILE_PASSPHRASE": PASSPHRASE} if store == "file"
+           else request.getfixturevalue("secret_service_env"))
+    hats = make_hats(tmp_path, world, env)
+    seasoned(hats)
+    return hats
+
+
+def damage_as(hats: Hats, store: str, shape: str, item: str) -> None:
+    if store == "file":
+        path = hats.home / VAULT
+        document = json.loads(path.read_text())
+        document["items"][item] = SHAPES[store][shape](document["items"], item)
+        path.write_text(json.dumps(document))
+    else:
+        from keyring.backends.SecretService import Keyring
+
+        Keyring().set_password("hats", item, SHAPES[store][shape]({}, item))
+
+
+@pytest.mark.parametrize("store, shape", SHAPED, ids=[f"{store}-{shape}" for store, shape in SHAPED])
+def test_an_index_damaged_in_any_shape_is_rebuilt(store, shape, request, tmp_path, world):
+    hats = shaped_hats(store, request, tmp_path, world)
+    damage_as(hats, store, shape, "index")
+    done = hats.run("list", "--json")
+    assert done.returncode == 0 and done.stderr.startswith("hats: warning: the index of "), done.stderr
+    listed = {row["profile"]: row for row in json.loads(done.stdout)}
+    assert listed["jan-work"]["key"] == "keyring" and [s["kind"] for s in listed["auditor"]["sessions"]] == ["role"]
+
+
+@pytest.mark.parametrize("store, shape", SHAPED, ids=[f"{store}-{shape}" for store, shape in SHAPED])
+def test_a_session_damaged_in_any_shape_is_renewed(store, shape, request, tmp_path, world):
+    hats = shaped_hats(store, request, tmp_path, world)
+    damage_as(hats, store, shape, "session/role/auditor")
+    world.sts.reset_calls()
+    done = hats.run("exec", "auditor", "--", *RAN)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
+    assert world.sts.count("AssumeRole") == 1
+
+
 # -- a damaged key or session ---------------------------------------------------------
 def test_a_damaged_key_is_named_by_its_profile_and_add_replaces_it(any_hats, world):
     any_hats.add_key()

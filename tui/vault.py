@@ -304,10 +304,9 @@ def _session_entry(session: CachedSession) -> dict:
 
 
 def _index_from_json(text: str) -> dict:
+    """The index as hats writes it; any other shape raises, and the index is rebuilt."""
     index = json.loads(text)
-    index.setdefault("keys", [])
-    index.setdefault("sessions", {})
-    if not isinstance(index["keys"], list) or not all(
+    if not isinstance(index["keys"], list) or not isinstance(index["sessions"], dict) or not all(
             isinstance(entry, dict) and isinstance(entry.get("profile"), str)
             for entry in index["sessions"].values()):
         raise ValueError("not an index")
