@@ -72,7 +72,6 @@ class Engine:
         self.policy = policy or Policy()
         self.notify = notify
         self.label = label  # who this run is, for the runs that wait for it
-        self._lock_warning: str | None = None
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
@@ -148,13 +147,9 @@ class Engine:
         except LockTimeout:
             self.notify(f"waiting for {waiting_for} in {lock.held_by()}")
             lock.acquire(RENEWAL_WAIT_SECONDS, waiting_for)
-        self._warn_unusable(lock)
+        # An unusable lock directory is not said here: the cache write that follows needs it
+        # too, and its warning says so.
         return lock
-
-    def _warn_unusable(self, lock: RunLock) -> None:
-        if lock.unusable and lock.unusable != self._lock_warning:
-            self._lock_warning = lock.unusable
-            self.notify(f"warning: {lock.unusable}; runs at the same time may each renew")
 
     def _asking_lock(self, serial: str, prompt: MfaSource) -> RunLock | None:
         """The lock of whoever fetches a code for this device: a person, or mfa_process.
