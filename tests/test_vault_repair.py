@@ -341,8 +341,11 @@ def test_a_read_only_state_directory_under_put_session_is_one_line(tmp_path):
     with read_only(vault.lock_dir):
         fresh = Vault(vault.store, lock_dir=vault.lock_dir)
         assert_fails_whole(fresh, f"cannot take the lock {vault.lock_dir / 'index.lock'}: ")
-        with fresh.renewal_lock("jan-work"):  # it only spares concurrent runs a code: done without
-            pass
+        from tui.locks import RunLock
+
+        renewal = RunLock.named(vault.lock_dir, "renew/jan-work", "hats exec")
+        assert renewal.try_acquire()  # it only spares concurrent runs a code: done without
+        renewal.release()
 
 
 def test_a_lock_held_too_long_under_put_session_is_one_line(tmp_path):

@@ -19,6 +19,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 from .display import printable
 from .errors import HatsError
@@ -35,7 +36,6 @@ class RunLock:
         self.path = path
         self.holder = holder
         self._fd: int | None = None
-        self.unusable: str | None = None  # why the lock file cannot be had: the run goes on uncoordinated
 
     @classmethod
     def named(cls, lock_dir: Path, name: str, holder: str) -> "RunLock":
@@ -52,10 +52,10 @@ class RunLock:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
+        except OSError:
             # A read-only or full state directory must not stop a run: it only loses the
-            # coordination with other runs, which the caller says.
-            self.unusable = f"cannot use the lock file {self.path.parent}: {exc.strerror}"
+            # coordination with other runs. The cache write after it needs the directory
+            # too, and its warning says what failed.
             return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -73,17 +73,26 @@ class RunLock:
             pass  # a full disk: waiters then say "another hats"
         return True
 
-    def acquire(self, timeout: float, waiting_for: str) -> None:
-        """Take the lock, waiting up to `timeout` seconds; LockTimeout names what was waited for."""
-        deadline = time.monotonic() + timeout
+    def acquire(self, timeout: float, waiting_for: str,
+                announce: Callable[[str], None] | None = None, quietly: float = 0.0) -> None:
+        """Take the lock, waiting up to `timeout` seconds; LockTimeout names what was waited for.
+
+        A wait longer than `quietly` seconds is said once, by `announce(holder)`.
+        """
+        started = time.monotonic()
         while not self.try_acquire():
-            if time.monotonic() >= deadline:
+            waited = time.monotonic() - started
+            if announce and waited >= quietly:
+                announce(self.held_by())
+                announce = None
+            if waited >= timeout:
                 raise LockTimeout(f"gave up after {timeout:.0f} s waiting for {waiting_for} in {self.held_by()}")
             time.sleep(POLL_SECONDS)
 
-    def wait_until_free(self, timeout: float, waiting_for: str) -> None:
+    def wait_until_free(self, timeout: float, waiting_for: str,
+                        announce: Callable[[str], None] | None = None, quietly: float = 0.0) -> None:
         """Wait for the holder to let go, without keeping the lock."""
-        self.acquire(timeout, waiting_for)
+        self.acquire(timeout, waiting_for, announce, quietly)
         self.release()
 
     def release(self) -> None:

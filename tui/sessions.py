@@ -28,7 +28,7 @@ from typing import Callable
 from .credentials import Credentials, utcnow
 from .display import printable
 from .errors import MfaCodeRejected, MfaError, VaultError
-from .locks import LockTimeout, RunLock
+from .locks import RunLock
 from .mfa import FixedToken, MfaSource, ProcessToken
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, is_number
 from .sts import MfaCode
@@ -37,8 +37,8 @@ from .vault import CachedSession, Vault
 DEFAULT_ROLE_SECONDS = 3600
 MFA_ATTEMPTS = 3
 QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line
-RENEWAL_WAIT_SECONDS = 60  # STS calls time out within 10 s each; a chain makes a few
-PROMPT_WAIT_SECONDS = 600  # a person at another run's prompt
+RENEWAL_WAIT_SECONDS = 60  # the whole wait; STS calls time out within 10 s each, a chain makes a few
+PROMPT_WAIT_SECONDS = 600  # the whole wait for a person at another run's prompt
 
 
 def _env_seconds(name: str, default: int) -> int:
@@ -142,13 +142,8 @@ class Engine:
         """The base user's renewal lock; a wait longer than a moment is said, in one line."""
         lock = RunLock.named(self.vault.lock_dir, f"renew/{base.name}", self.label)
         waiting_for = f"sessions of '{printable(base.name)}' being renewed"
-        try:
-            lock.acquire(QUIET_WAIT_SECONDS, waiting_for)
-        except LockTimeout:
-            self.notify(f"waiting for {waiting_for} in {lock.held_by()}")
-            lock.acquire(RENEWAL_WAIT_SECONDS, waiting_for)
-        # An unusable lock directory is not said here: the cache write that follows needs it
-        # too, and its warning says so.
+        lock.acquire(RENEWAL_WAIT_SECONDS, waiting_for, quietly=QUIET_WAIT_SECONDS,
+                     announce=lambda holder: self.notify(f"waiting for {waiting_for} in {holder}"))
         return lock
 
     def _asking_lock(self, serial: str, prompt: MfaSource) -> RunLock | None:
@@ -164,15 +159,12 @@ class Engine:
         return RunLock.named(self.vault.lock_dir, f"{kind}/{serial}", self.label)
 
     def _wait_for_asker(self, asking: RunLock, serial: str, prompt: MfaSource) -> None:
-        what = f"the MFA code for {serial}"
         if isinstance(prompt, ProcessToken):
-            try:
-                return asking.wait_until_free(QUIET_WAIT_SECONDS, what)
-            except LockTimeout:
-                self.notify(f"waiting for the mfa_process of {asking.held_by()}")
+            quietly, line = QUIET_WAIT_SECONDS, "waiting for the mfa_process of {}"
         else:
-            self.notify(f"waiting for the MFA code being typed in {asking.held_by()}; Ctrl-C to stop")
-        asking.wait_until_free(PROMPT_WAIT_SECONDS, what)
+            quietly, line = 0.0, "waiting for the MFA code being typed in {}; Ctrl-C to stop"
+        asking.wait_until_free(PROMPT_WAIT_SECONDS, f"the MFA code for {serial}", quietly=quietly,
+                               announce=lambda holder: self.notify(line.format(holder)))
 
     # -- renewal ----------------------------------------------------------
     def _renew(self, chain: list[Profile], renew: bool, code: MfaCode | None) -> CachedSession:

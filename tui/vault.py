@@ -213,26 +213,17 @@ class Vault:
     def index_lock(self):
         return self._lock("index", timeout=self.index_lock_seconds)
 
-    def renewal_lock(self, profile: str):
-        """Held while a profile's sessions are renewed, so concurrent runs wait and reuse.
-
-        A lock that cannot be made at all (a read-only state dir) is done without: it only
-        spares concurrent runs a second code, and the cache write after it says what failed.
-        """
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile)
-        return self._lock(f"renew-{safe}", timeout=300, optional=True)
-
     @contextmanager
-    def _lock(self, name: str, timeout: float, optional: bool = False):
-        held = self._acquired(name, timeout, optional)
+    def _lock(self, name: str, timeout: float):
+        held = self._acquired(name, timeout)
         try:
             yield
         finally:
             if held:
                 held.release()
 
-    def _acquired(self, name: str, timeout: float, optional: bool):
-        """The named file lock, taken; every failure a one-line VaultError (or None when optional).
+    def _acquired(self, name: str, timeout: float):
+        """The named file lock, taken; every failure a one-line VaultError.
 
         One FileLock object a name, so that taking it again inside itself does not wait on itself.
         """
@@ -248,8 +239,6 @@ class Vault:
         except Timeout:
             raise VaultError(f"another hats run held the lock {path} for {timeout:g} s: try again") from None
         except OSError as exc:
-            if optional:
-                return None
             raise VaultError(f"cannot take the lock {path}: {exc.strerror or exc}") from None
 
     def _read_index(self) -> dict:
