@@ -48,9 +48,10 @@ def main(profile: str) -> dict:
     step("parse")
     from tui.mfa import source_for  # noqa: F401  (what cli._engine imports)
     from tui.runner import role_child
-    from tui.sessions import Engine
+    from tui.engine import Engine
     from tui.shell import exec_child  # noqa: F401
     from tui.terminal import read_line  # noqa: F401
+    from tui.credentials import SessionKind
     from tui.vault import open_vault
     step("import_engine")
     from tui.profiles import load
@@ -61,7 +62,7 @@ def main(profile: str) -> dict:
     engine = Engine(profiles, vault, None)
     session = engine.credentials(profile)
     step("first_read")
-    vault.get_session("role" if len(profiles.chain(profile)) > 1 else "session", profile)
+    vault.get_session(SessionKind.ROLE if len(profiles.chain(profile)) > 1 else SessionKind.MFA_SESSION, profile)
     step("second_read")
     with role_child(engine, profile, session, ["true"], serve=False) as (argv, env):
         assert env["AWS_ACCESS_KEY_ID"]

@@ -186,7 +186,7 @@ def resolve_sessions(sandbox: Sandbox) -> None:
     """Real sessions, from the local STS, with the demo device's current code."""
     from tui.mfa import FixedToken
     from tui.profiles import load
-    from tui.sessions import Engine
+    from tui.engine import Engine
     from tui.vault import open_vault
 
     engine = Engine(load(), open_vault("file"), FixedToken(sandbox.code()))

@@ -217,16 +217,15 @@ def reference(specs: dict[str, dict[str, str]], name: str):
         if "role_arn" not in spec:
             break
         source = spec.get("source_profile")
-        if source == current:
-            seen.append(current)
+        if spec.get("credential_source") and source is not None:
+            return "error", None
+        if source == current or spec.get("credential_source"):
+            seen.append(current)  # the role's own keys, or its credential_source, assume it
             break
-        if spec.get("credential_source") or source is None or source not in every:
+        if source is None or source not in every:
             return "error", None
         current = source
-    names = list(reversed(seen))
-    if every[names[0]].get("credential_process"):
-        return "error", None
-    return "chain", names
+    return "chain", list(reversed(seen))
 
 
 @SETTINGS
@@ -248,10 +247,12 @@ def test_chains_terminate_find_every_cycle_and_start_with_keys(specs):
             assert outcome == "chain", f"{name}: expected a {outcome} ({names}), got {[h.name for h in chain]}"
             assert [hop.name for hop in chain] == names
             first = chain[0]
-            if first.is_role:  # only a self-sourced role may hold the keys that assume it
-                assert first.source_profile == first.name and chain[1].name == first.name
+            if first.is_role:  # only a self-sourced role, or one with a credential_source, starts its own chain
+                assert chain[1].name == first.name
+                assert first.source_profile == first.name or first.credential_source
             for before, hop in zip(chain, chain[1:]):
-                assert hop.is_role and hop.source_profile == before.name
+                assert hop.is_role
+                assert hop.source_profile == before.name or (hop is before and hop.credential_source)
 
 
 @st.composite

@@ -51,7 +51,7 @@ def engine(tmp_path, world, monkeypatch):
     """An in-process engine over the local STS and an encrypted-file vault, with a movable clock."""
     from tui.filestore import EncryptedFileStore
     from tui.profiles import load
-    from tui.sessions import Engine, Policy
+    from tui.engine import Engine, Policy
     from tui.vault import Vault
 
     (tmp_path / "config").write_text(config_text(world.serial))
@@ -192,7 +192,7 @@ def test_when_the_mfa_session_has_ended_the_user_reads_how_to_renew(server, engi
 
 def test_a_session_renewed_in_another_shell_is_picked_up(server, engine, world):
     from tui.mfa import FixedToken
-    from tui.sessions import Engine, Policy
+    from tui.engine import Engine, Policy
 
     served(world, get(server)[1])
     engine.mfa = None

@@ -413,7 +413,7 @@ CASES = [
          "hats: profile 'i1' include_profile: missing profile 'ghost'", extra=role("i1", include_profile="ghost")),
     Case("source-profile-missing", EXEC_R, 2, "hats: profile 'r' has source_profile 'ghost', which is not defined",
          extra=role("r", source_profile="ghost")),
-    Case("role-without-source", EXEC_R, 2, "hats: profile 'r' has role_arn but no source_profile",
+    Case("role-without-source", EXEC_R, 2, "hats: profile 'r' has role_arn but no source_profile or credential_source",
          extra=profile("r", role_arn=AUDITOR)),
     Case("role-arn-short-account", EXEC_R, 2,
          "hats: profile 'r': role_arn 'arn:aws:iam::2222:role/x' is not an IAM role ARN",
@@ -440,17 +440,21 @@ CASES = [
            extra=role("r", duration_seconds=text))
       for name, text in [("text", "1h"), ("too-small", "899"), ("too-large", "43201"), ("negative", "-900"),
                          ("fraction", "1800.0"), ("superscript", "\u00b2"), ("empty", "")]],
-    Case("credential-source-unsupported", EXEC_R, 2,
-         "hats: profile 'r' uses credential_source = Environment, which hats does not provide; use source_profile",
+    Case("credential-source-empty-environment", EXEC_R, 1,
+         "hats: profile 'r': credential_source = Environment: the environment (AWS_ACCESS_KEY_ID): "
+         "no credentials there",
          extra=profile("r", role_arn=AUDITOR, credential_source="Environment")),
+    Case("credential-source-and-source-profile", EXEC_R, 2,
+         "hats: profile 'r' has both source_profile and credential_source; botocore takes only one",
+         extra=profile("r", role_arn=AUDITOR, credential_source="Environment", source_profile="jan-work")),
     Case("credential-source-unknown", EXEC_R, 2,
          "hats: profile 'r': credential_source 'Nope' is not one of Environment, Ec2InstanceMetadata, EcsContainer",
          extra=profile("r", role_arn=AUDITOR, credential_source="Nope")),
-    Case("credential-process-as-the-base", ("exec", "cp", "--", "true"), 2,
-         "hats: profile 'cp' gets its keys from credential_process; hats keeps keys in the keyring",
+    Case("credential-process-as-the-base", ("exec", "cp", "--", "true"), 1,
+         "hats: profile 'cp': credential_process printed something that is not JSON",
          extra=profile("cp", credential_process="echo junk")),
-    Case("credential-process-as-a-source", EXEC_R, 2,
-         "hats: profile 'cp' gets its keys from credential_process; hats keeps keys in the keyring",
+    Case("credential-process-as-a-source", EXEC_R, 1,
+         "hats: profile 'cp': credential_process printed something that is not JSON",
          extra=profile("cp", credential_process="echo junk") + role("r", source_profile="cp")),
     Case("unknown-profile", ("exec", "nope", "--", "true"), 2, "hats: profile 'nope' is not in <config>"),
     Case("unknown-profile-export", ("export", "nope"), 2, "hats: profile 'nope' is not in <config>"),
@@ -931,6 +935,12 @@ def test_a_kill_in_the_middle_of_a_write_leaves_a_vault_that_opens(tmp_path, wor
 ROLES = ["auditor", "dev-admin", "dev-hop", "prod-hop", "prod-admin"]
 
 
+def only_waiting_lines(stderr: str) -> bool:
+    """A run that waited longer than a moment for another's renewal or mfa_process says so, and nothing else."""
+    waiting = r"hats: waiting for (sessions of '[\w-]+' being renewed in|the mfa_process of) hats exec [\w-]+ \(pid \d+\)"
+    return all(re.fullmatch(waiting, line) for line in stderr.splitlines())
+
+
 def test_twenty_cold_execs_behind_one_mfa_device_make_one_get_session_token(any_hats, world):
     any_hats.add_key()
     world.sts.reset_calls()
@@ -945,7 +955,7 @@ def test_twenty_cold_execs_behind_one_mfa_device_make_one_get_session_token(any_
     with ThreadPoolExecutor(len(targets)) as pool:
         results = list(pool.map(run, targets))
     failures = [(role, done.returncode, done.stderr[-500:]) for role, done in zip(targets, results)
-                if done.returncode != 0 or done.stderr]
+                if done.returncode != 0 or not only_waiting_lines(done.stderr)]
     assert failures == []
     assert world.sts.count("GetSessionToken") == 1
     assert world.sts.count("AssumeRole") == len(ROLES)  # every role once; the shared hops reused
@@ -986,7 +996,7 @@ def test_twenty_cold_execs_ask_for_one_code(any_hats, world):
     with ThreadPoolExecutor(len(targets)) as pool:
         results = list(pool.map(run, targets))
     failures = [(role, done.returncode, done.stderr[-500:]) for role, done in zip(targets, results)
-                if done.returncode != 0 or done.stderr]
+                if done.returncode != 0 or not only_waiting_lines(done.stderr)]
     assert failures == []
     assert asked.read_text().count("asked") == 1
     assert world.sts.count("GetSessionToken") == 1 and world.sts.count("AssumeRole") == len(ROLES)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-DOMAIN = ["tui.cli", "tui.secretservice", "tui.credserver", "tui.signin", "tui.forest", "tui.colors", "tui.prompt", "tui.runner", "tui.demo", "tui.profiles", "tui.vault", "tui.sessions", "tui.mfa", "tui.environ",
+DOMAIN = ["tui.cli", "tui.secretservice", "tui.credserver", "tui.signin", "tui.forest", "tui.colors", "tui.prompt", "tui.runner", "tui.demo", "tui.profiles", "tui.vault", "tui.engine", "tui.chains", "tui.providers", "tui.mfa", "tui.environ",
           "tui.shell", "tui.keyctl", "tui.credentials", "tui.filestore", "tui.listing", "tui.sts", "tui.terminal"]
 
 

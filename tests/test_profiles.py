@@ -77,8 +77,8 @@ source_profile = a
      "duration_seconds = '1h' is not a number of seconds"),
     ("role_arn = arn:aws:iam::222222222222:role/x\nsource_profile = jan-work\nduration_seconds = 99999",
      "from 900 to 43200"),
-    ("role_arn = arn:aws:iam::222222222222:role/x\ncredential_source = Environment",
-     "credential_source = Environment, which hats does not provide"),
+    ("role_arn = arn:aws:iam::222222222222:role/x\ncredential_source = Environment\nsource_profile = jan-work",
+     "has both source_profile and credential_source"),
     ("mfa_serial = not an arn", "is not an MFA device ARN or serial"),
 ])
 def test_a_broken_profile_is_one_line_and_spares_the_others(tmp_path, body, message):

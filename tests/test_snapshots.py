@@ -14,7 +14,7 @@ import pytest
 from syrupy.extensions.image import SVGImageSnapshotExtension
 
 from tests.test_tui import SIZE, highlight, make_app, open_role, settle
-from tui.credentials import Credentials
+from tui.credentials import Credentials, SessionKind
 from tui.vault import CachedSession, open_vault
 
 FROZEN = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
@@ -33,7 +33,7 @@ def seed_sessions(world) -> None:
                                 ("role", "dev-admin", timedelta(minutes=8, seconds=30)),
                                 ("role", "prod-admin", timedelta(minutes=3))):
         credentials = Credentials(fake.access_key_id, fake.secret_access_key, fake.session_token, FROZEN + left)
-        vault.put_session(CachedSession(kind, profile, credentials, base="jan-work"))
+        vault.put_session(CachedSession(SessionKind(kind), profile, credentials, base="jan-work"))
 
 
 async def test_main_screen(app_env, world, svg):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DEV, Hats
+from tui.credentials import SessionKind
 
 VAULT = ".local/share/hats/vault.json"
 LOCKS = ".local/state/hats/locks"
@@ -296,11 +297,11 @@ def file_vault(tmp_path: Path):
 def a_session():
     from datetime import timedelta
 
-    from tui.credentials import Credentials, utcnow
+    from tui.credentials import Credentials, SessionKind, utcnow
     from tui.vault import CachedSession
 
     credentials = Credentials("ASIANEWNEWNEWNEWNEW1", "n" * 40, "token" * 20, utcnow() + timedelta(hours=1))
-    return CachedSession("session", "jan-work", credentials, base="jan-work")
+    return CachedSession(SessionKind.MFA_SESSION, "jan-work", credentials, base="jan-work")
 
 
 def assert_fails_whole(vault, message: str) -> None:
@@ -318,7 +319,7 @@ def assert_fails_whole(vault, message: str) -> None:
     started = time.monotonic()
     vault.put_session(a_session())
     assert time.monotonic() - started < 0.1
-    assert path.read_bytes() == before and vault.get_session("session", "jan-work") is None
+    assert path.read_bytes() == before and vault.get_session(SessionKind.MFA_SESSION, "jan-work") is None
     assert sorted(p.name for p in path.parent.iterdir()) == ["vault.json"]
 
 
@@ -377,5 +378,5 @@ def test_the_index_lock_taken_inside_itself_does_not_wait_on_itself(tmp_path):
     with vault.index_lock():
         with vault.index_lock():
             vault.put_session(session)
-    cached = vault.get_session("session", "jan-work")
+    cached = vault.get_session(SessionKind.MFA_SESSION, "jan-work")
     assert (cached.credentials.access_key_id, cached.credentials.session_token) == ("ASIANEWNEWNEWNEWNEW1", "token" * 20)

@@ -29,7 +29,7 @@ from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.mfa import MfaScreen, ModalMfa
 from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
-from .sessions import Engine, Policy
+from .engine import Engine, Policy
 from .widgets.sessions_pane import SessionsPane
 
 

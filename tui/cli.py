@@ -223,7 +223,7 @@ def _vault(args):
 
 def _engine(args):
     from .mfa import source_for
-    from .sessions import Engine
+    from .engine import Engine
     from .terminal import read_line
 
     mfa = source_for(args.mfa_token, read_line)

@@ -5,6 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
+
+
+class SessionKind(str, Enum):
+    """What made a cached session; the value names its keyring item (session/<kind>/<profile>)."""
+
+    MFA_SESSION = "session"  # GetSessionToken for a base user, with or without a code
+    ROLE = "role"  # AssumeRole (or AssumeRoleWithWebIdentity) for one hop of a chain
+    PROCESS = "process"  # what a credential_process printed, when it expires
 
 
 def utcnow() -> datetime:

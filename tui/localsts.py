@@ -104,6 +104,7 @@ class LocalSTS:
         self._devices: dict[str, tuple[str, str]] = {}     # serial -> (secret, owner user ARN)
         self._roles: dict[str, Role] = {}
         self._used_codes: set[tuple[str, str]] = set()
+        self._web_tokens: dict[str, str] = {}  # web identity token -> the role it may assume
         self._lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._admin = Client(self._moto)
@@ -174,6 +175,22 @@ class LocalSTS:
         self._roles[arn] = Role(trusted_account_id, require_mfa, max_session_duration)
         return arn
 
+    def create_web_identity_role(self, account_id: str, name: str) -> str:
+        """A role an OIDC identity assumes with AssumeRoleWithWebIdentity; returns its ARN."""
+        policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",'
+                  f'"Principal":{{"Federated":"arn:aws:iam::{account_id}:oidc-provider/oidc.example"}}}}]}}')
+        role = self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
+                               AssumeRolePolicyDocument=policy)
+        arn = role.findtext(f".//{IAM_NS}Arn")
+        self._roles[arn] = Role("web-identity", False, 3600)
+        return arn
+
+    def issue_web_identity_token(self, role_arn: str) -> str:
+        """A token the OIDC provider would sign: good for AssumeRoleWithWebIdentity on `role_arn` only."""
+        token = "eyJ" + _random(string.ascii_letters + string.digits, 120)
+        self._web_tokens[token] = role_arn
+        return token
+
     def create_bucket(self, account_id: str, name: str) -> None:
         self._moto_call("s3", account_id, "PUT", f"/{name}")
 
@@ -192,7 +209,7 @@ class LocalSTS:
         match = re.search(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
         akid, service = match.groups() if match else ("", "")
         caller = self._principals.get(akid)
-        if service == "sts":
+        if service == "sts" or not match:  # unsigned: AssumeRoleWithWebIdentity, or a refusal
             return self._sts(environ, start_response, akid, caller)
         if caller is None:
             body = _error_xml("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", False)
@@ -210,11 +227,14 @@ class LocalSTS:
                 "serial": params.get("SerialNumber"), "ok": False, "error_code": None}
         with self._lock:
             self.calls.append(call)
-        refusal, mfa = self._refusal(action, params, caller)
+        if action == "AssumeRoleWithWebIdentity":
+            refusal, mfa = self._web_identity_refusal(params), False
+        else:
+            refusal, mfa = self._refusal(action, params, caller)
         if refusal:
             status, call["error_code"], message = refusal
             return _respond(start_response, status, _error_xml(call["error_code"], message, True))
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account if caller else params["RoleArn"].split(":")[4]
         if action == "GetCallerIdentity" and caller.user_arn and caller.temporary:
             status, headers, body = "200 OK", None, self._session_identity(caller)
         else:
@@ -246,6 +266,14 @@ class LocalSTS:
             mfa = True
         return (self._role_refusal(params, caller, mfa) if action == "AssumeRole" else None), mfa
 
+    def _web_identity_refusal(self, params: dict):
+        arn = params.get("RoleArn", "")
+        if arn not in self._roles or self._roles[arn].trusted_account != "web-identity":
+            return "403 Forbidden", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+        if self._web_tokens.get(params.get("WebIdentityToken", "")) != arn:
+            return "400 Bad Request", "InvalidIdentityToken", "The web identity token that was passed is invalid"
+        return None
+
     def _code_problem(self, serial: str, code: str, caller: Principal) -> str | None:
         secret, owner = self._devices.get(serial, (None, None))
         if secret is None or (caller.user_arn and owner != caller.user_arn):
@@ -274,12 +302,12 @@ class LocalSTS:
 
     def _remember(self, action: str, caller: Principal, mfa_now: bool, body: bytes) -> bytes:
         """Record the keys a successful call hands out; give GetSessionToken a key of its own."""
-        if action not in ("GetSessionToken", "AssumeRole"):
+        if action not in ("GetSessionToken", "AssumeRole", "AssumeRoleWithWebIdentity"):
             return body
         root = ET.fromstring(body)
         old = {tag: root.findtext(f".//{STS_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
-        mfa = mfa_now or caller.mfa
-        if action == "AssumeRole":
+        mfa = mfa_now or bool(caller and caller.mfa)
+        if action in ("AssumeRole", "AssumeRoleWithWebIdentity"):
             arn = root.findtext(f".//{STS_NS}Arn")
             principal = Principal(arn.split(":")[4], arn, root.findtext(f".//{STS_NS}AssumedRoleId"), temporary=True, mfa=mfa)
             self._principals[old["AccessKeyId"]] = principal

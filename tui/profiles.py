@@ -31,7 +31,7 @@ KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key")  # botocore: eithe
 SECRET_SETTINGS = (*KEY_SETTINGS, "aws_session_token", "aws_security_token")  # never kept in Profile.settings
 TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
                  "region", "credential_source", "credential_process", "mfa_process", "include_profile",
-                 "hats_color", "hats_account_alias")  # the settings hats reads as one value
+                 "web_identity_token_file", "hats_color", "hats_account_alias")  # the settings hats reads as one value
 PLAIN_PROFILE_HEADER = re.compile(r"profile ([^\s'\"\\]+)")  # shlex.split would give these two words as they are
 
 
@@ -62,6 +62,7 @@ class Profile:
     credential_source: str | None = None
     credential_process: str | None = None
     mfa_process: str | None = None
+    web_identity_token_file: str | None = None
     color: str | None = None
     account_alias: str | None = None
     key_file: Path | None = None  # the file that holds the profile's static keys, if any
@@ -75,6 +76,11 @@ class Profile:
     @property
     def is_role(self) -> bool:
         return self.role_arn is not None
+
+    @property
+    def is_role_hop(self) -> bool:
+        """A role assumed from another profile's credentials (botocore: web identity makes it a base)."""
+        return self.role_arn is not None and self.web_identity_token_file is None
 
     @property
     def account_id(self) -> str | None:
@@ -127,17 +133,16 @@ class ProfileSet:
                 raise ConfigError(f"source_profile cycle: {cycle}")
             seen.append(current.name)
             hops.append(current)
-            if not current.is_role or (len(hops) > 1 and current.has_file_keys):
+            if not current.is_role_hop or (len(hops) > 1 and current.has_file_keys):
                 break  # botocore: a source profile's static keys end the chain, role_arn or not
-            if current.source_profile == current.name:  # botocore: the role's own keys assume it
-                hops.append(current)
+            if current.credential_source and current.source_profile:
+                raise ConfigError(f"profile '{current.name}' has both source_profile and credential_source; "
+                                  "botocore takes only one")
+            if current.source_profile == current.name or current.credential_source:
+                hops.append(current)  # the role's own keys, or its credential_source, assume it
                 break
-            if current.credential_source:
-                raise ConfigError(
-                    f"profile '{current.name}' uses credential_source = {current.credential_source}, "
-                    "which hats does not provide; use source_profile")
             if current.source_profile is None:
-                raise ConfigError(f"profile '{current.name}' has role_arn but no source_profile")
+                raise ConfigError(f"profile '{current.name}' has role_arn but no source_profile or credential_source")
             if current.source_profile not in self.profiles:
                 raise ConfigError(
                     f"profile '{current.name}' has source_profile '{current.source_profile}', "
@@ -145,10 +150,6 @@ class ProfileSet:
             current = self.profiles[current.source_profile]
         hops.reverse()
         _check_chain_limit(hops)
-        base = hops[0]
-        if base.credential_process:
-            raise ConfigError(
-                f"profile '{base.name}' gets its keys from credential_process; hats keeps keys in the keyring")
         return hops
 
     def mfa_serial_for(self, chain: list[Profile]) -> str | None:
@@ -329,6 +330,7 @@ def _build(name: str, values: dict, key_file: Path | None, key_problem: str | No
         credential_source=source,
         credential_process=text.get("credential_process"),
         mfa_process=text.get("mfa_process"),
+        web_identity_token_file=text.get("web_identity_token_file"),
         color=text.get("hats_color"),
         account_alias=text.get("hats_account_alias"),
         key_file=key_file,

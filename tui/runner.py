@@ -18,9 +18,10 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from typing import Iterator, Mapping
 
-from .credentials import iso
+from .chains import mfa_hop
+from .credentials import SessionKind, iso
+from .engine import Engine, Policy
 from .environ import child_environment
-from .sessions import Engine, Policy, mfa_hop
 from .vault import CachedSession
 
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -74,7 +75,7 @@ def renewable_until(engine: Engine, chain, session: CachedSession) -> str | None
     if hop is None:
         return None  # renews from the long-term key for as long as it is stored
     if hop == 0:
-        base = engine.vault.get_session("session", chain[0].name)
+        base = engine.vault.get_session(SessionKind.MFA_SESSION, chain[0].name)
         if base and base.credentials.expiration:
             return iso(base.credentials.expiration)
     return iso(session.credentials.expiration) if session.credentials.expiration else None

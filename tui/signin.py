@@ -256,7 +256,7 @@ def profile_console_url(engine, name: str, *, duration: int | None = None,
                         destination: str | None = None) -> str:
     """The console URL for any profile: its role session, or a federation token for a user."""
     from .environ import chain_region
-    from .sessions import is_chained
+    from .chains import is_chained
 
     chain = engine.profiles.chain(name)
     target = chain[-1]

@@ -51,6 +51,16 @@ def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: 
         _credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"]))
 
 
+def assume_role_with_web_identity(profile: str, role_arn: str, session_name: str, token: str,
+                                  duration: int | None) -> AssumedRole:
+    """An unsigned call: the web identity token is the proof, there are no keys yet."""
+    params = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
+    if duration:
+        params["DurationSeconds"] = duration
+    return _call(None, profile, "assume_role_with_web_identity", params, None, lambda answer: AssumedRole(
+        _credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"]))
+
+
 def get_federation_token(key: Credentials, profile: str, name: str, policy: str, duration: int) -> Credentials:
     params = {"Name": name, "Policy": policy, "DurationSeconds": duration}
     return _call(key, profile, "get_federation_token", params, None, lambda answer: _credentials(answer["Credentials"]))
@@ -62,8 +72,9 @@ def load_botocore() -> None:
     from botocore.config import Config  # noqa: F401
 
 
-def _client(caller: Credentials, profile: str):
+def _client(caller: Credentials | None, profile: str):
     import botocore.session
+    from botocore import UNSIGNED
     from botocore.config import Config
 
     session = botocore.session.Session()
@@ -72,13 +83,15 @@ def _client(caller: Credentials, profile: str):
     config = Config(connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
                     retries={"total_max_attempts": 2, "mode": "standard"})
     region = session.get_config_variable("region") or "us-east-1"
+    if caller is None:
+        return session.create_client("sts", region_name=region, config=config.merge(Config(signature_version=UNSIGNED)))
     return session.create_client(
         "sts", region_name=region, config=config,
         aws_access_key_id=caller.access_key_id, aws_secret_access_key=caller.secret_access_key,
         aws_session_token=caller.session_token)
 
 
-def _call(caller: Credentials, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
+def _call(caller: Credentials | None, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
     """Make one STS call and parse its answer; every way it can fail is one line."""
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError

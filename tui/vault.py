@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Protocol
 
-from .credentials import Credentials, iso, parse_iso
+from .credentials import Credentials, SessionKind, iso, parse_iso
 from .errors import NoKeyError, VaultError
 
 SERVICE = "hats"
@@ -55,7 +55,7 @@ def print_warning(text: str) -> None:
 class CachedSession:
     """A session as cached: its credentials plus what it was made for."""
 
-    kind: str  # "mfa" or "role"
+    kind: SessionKind
     profile: str
     credentials: Credentials
     arn: str = ""
@@ -64,18 +64,18 @@ class CachedSession:
 
     @property
     def item(self) -> str:
-        return f"session/{self.kind}/{self.profile}"
+        return session_item(self.kind, self.profile)
 
     def to_json(self) -> str:
         data = json.loads(self.credentials.to_json())
-        data.update(kind=self.kind, profile=self.profile, arn=self.arn, fingerprint=self.fingerprint,
+        data.update(kind=self.kind.value, profile=self.profile, arn=self.arn, fingerprint=self.fingerprint,
                     base=self.base)
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> "CachedSession":
         data = json.loads(text)
-        return cls(data["kind"], data["profile"], Credentials.from_json(text), data.get("arn", ""),
+        return cls(SessionKind(data["kind"]), data["profile"], Credentials.from_json(text), data.get("arn", ""),
                    data.get("fingerprint", ""), data.get("base", ""))
 
 
@@ -83,7 +83,7 @@ class CachedSession:
 class SessionEntry:
     """What the index knows of a cached session: enough to list it, no secrets."""
 
-    kind: str
+    kind: SessionKind
     profile: str
     expiration: datetime
     arn: str
@@ -140,9 +140,9 @@ class Vault:
         return self._read_index()["keys"]
 
     # -- sessions -------------------------------------------------------
-    def get_session(self, kind: str, profile: str) -> CachedSession | None:
+    def get_session(self, kind: SessionKind, profile: str) -> CachedSession | None:
         """The cached session; a damaged one counts as none, and is replaced when renewed."""
-        return self._session(f"session/{kind}/{profile}")
+        return self._session(session_item(kind, profile))
 
     def _session(self, item: str) -> CachedSession | None:
         try:
@@ -187,8 +187,8 @@ class Vault:
     def sessions(self) -> list[SessionEntry]:
         entries = self._read_index()["sessions"].values()
         return sorted(
-            (SessionEntry(e["kind"], e["profile"], parse_iso(e["expiration"]), e.get("arn", ""))
-             for e in entries if e.get("expiration")),
+            (SessionEntry(SessionKind(e["kind"]), e["profile"], parse_iso(e["expiration"]), e.get("arn", ""))
+             for e in entries if e.get("expiration") and e.get("kind") in _KIND_VALUES),
             key=lambda entry: (entry.profile, entry.kind))
 
     def lock(self) -> bool:
@@ -286,9 +286,16 @@ def _empty_index() -> dict:
     return {"keys": [], "sessions": {}}
 
 
+_KIND_VALUES = {kind.value for kind in SessionKind}
+
+
+def session_item(kind: SessionKind, profile: str) -> str:
+    return f"session/{kind.value}/{profile}"
+
+
 def _session_entry(session: CachedSession) -> dict:
     """What the index keeps of a session: no secret."""
-    return {"kind": session.kind, "profile": session.profile, "arn": session.arn, "base": session.base,
+    return {"kind": session.kind.value, "profile": session.profile, "arn": session.arn, "base": session.base,
             "expiration": iso(session.credentials.expiration)}
 
 

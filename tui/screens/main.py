@@ -129,7 +129,7 @@ class MainScreen(Screen):
         except ConfigError as error:
             view.show_problem(name, str(error))
             return
-        from ..sessions import describe_chain
+        from ..chains import describe_chain
 
         view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds),
                        self._mfa_session_left(chain[0].name))

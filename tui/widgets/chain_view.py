@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..sessions import Hop
+from ..chains import Hop
 from .marks import time_left
 
 

@@ -1,0 +1,224 @@
+"""Every credential source botocore knows, as the base of a chain, proven by the real aws CLI.
+
+credential_process runs real scripts; credential_source reads the real
+environment, an IMDSv2 stand-in and a container endpoint stand-in on loopback
+(tests/standins.py: moto has neither); web identity goes to the local STS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pytest
+
+from tests.conftest import DEV, IDENTITY, PROD
+from tests.standins import ContainerEndpoint, InstanceMetadata
+from tests.test_exec import WHOAMI, caller_arn
+from tui.credentials import Credentials, iso
+
+DEPLOYER = f"arn:aws:iam::{DEV}:role/ci-deployer"  # trusts the identity account, no MFA
+
+
+@pytest.fixture(scope="module")
+def sources(world):
+    """A second IAM user (the keys a credential_process or an instance holds) and roles for them."""
+    key_id, secret = world.sts.create_user(IDENTITY, "build-box")
+    world.sts.create_role(DEV, "ci-deployer", IDENTITY)
+    web_role = world.sts.create_web_identity_role(DEV, "github-actions")
+    world.secrets.add(secret)
+    return {"key": Credentials(key_id, secret), "web_role": web_role}
+
+
+def session_of(world, key: Credentials) -> Credentials:
+    """Temporary credentials for `key`, as an instance profile or a process would hand them out."""
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=world.sts.url, region_name="us-east-1",
+                       aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key)
+    raw = sts.get_session_token(DurationSeconds=3600)["Credentials"]
+    world.secrets.update({raw["SecretAccessKey"], raw["SessionToken"]})
+    return Credentials(raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"], raw["Expiration"])
+
+
+def add_profiles(hats, text: str) -> None:
+    """Append profiles, each with a region (the aws CLI needs one)."""
+    import re
+
+    config = hats.home / ".aws/config"
+    config.write_text(config.read_text() + re.sub(r"(\[profile [^]]+\]\n)", r"\1region = eu-west-1\n", text))
+
+
+def process_script(hats, name: str, body: str) -> str:
+    """A credential_process command: a Python script that counts its runs in `<name>.runs`.
+
+    What it prints comes from PROCESS_OUTPUT in its environment (see `printing`), so
+    no secret is written to a file the final secret scan would find.
+    """
+    script = hats.home / f"{name}.py"
+    runs = hats.home / f"{name}.runs"
+    script.write_text(f"import json, os, sys\nopen({str(runs)!r}, 'a').write('run\\n')\n{body}\n")
+    return f"{sys.executable} {script}"
+
+
+def runs(hats, name: str) -> int:
+    path = hats.home / f"{name}.runs"
+    return path.read_text().count("run") if path.exists() else 0
+
+
+PRINT_OUTPUT = "print(os.environ['PROCESS_OUTPUT'])"
+
+
+def printing(credentials: Credentials) -> dict[str, str]:
+    """The environment under which a PRINT_OUTPUT script prints these credentials as Version 1 JSON."""
+    document = {"Version": 1, "AccessKeyId": credentials.access_key_id,
+                "SecretAccessKey": credentials.secret_access_key}
+    if credentials.session_token:
+        document.update(SessionToken=credentials.session_token, Expiration=iso(credentials.expiration))
+    return {"PROCESS_OUTPUT": json.dumps(document)}
+
+
+# -- credential_process ---------------------------------------------------------------------
+def test_a_credential_process_profile_runs_the_aws_cli_with_what_it_prints(hats, world, sources):
+    command = process_script(hats, "keys", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    for _ in range(2):
+        done = hats.run("exec", "build", "--", *WHOAMI, env=printing(sources["key"]))
+        assert caller_arn(done) == f"arn:aws:iam::{IDENTITY}:user/build-box"
+    assert runs(hats, "keys") == 2  # long-term keys are not cached as a session: asked each time
+
+
+def test_temporary_process_credentials_are_kept_in_the_keyring_until_they_expire(hats, world, sources):
+    command = process_script(hats, "session", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    output = printing(session_of(world, sources["key"]))
+    for _ in range(2):
+        done = hats.run("exec", "build", "--", *WHOAMI, env=output)
+        assert caller_arn(done) == f"arn:aws:iam::{IDENTITY}:user/build-box"
+    assert runs(hats, "session") == 1
+    sessions = {row["profile"]: row["sessions"] for row in json.loads(hats.run("list", "--json").stdout)}
+    assert [s["kind"] for s in sessions["build"]] == ["process"]
+
+
+def test_a_role_chained_from_a_credential_process_source(hats, world, sources):
+    command = process_script(hats, "keys", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n"
+                       f"\n[profile deploy]\nsource_profile = build\nrole_arn = {DEPLOYER}\n"
+                       f"\n[profile deploy-prod]\nsource_profile = deploy\n"
+                       f"role_arn = arn:aws:iam::{PROD}:role/prod-hop\n")
+    done = hats.run("exec", "deploy-prod", "--", *WHOAMI, env=printing(sources["key"]))
+    assert caller_arn(done) == f"arn:aws:sts::{PROD}:assumed-role/prod-hop/build"
+    assert [c["role_arn"] for c in world.sts.calls if c["action"] == "AssumeRole"] == [
+        DEPLOYER, f"arn:aws:iam::{PROD}:role/prod-hop"]
+
+
+def test_the_process_stderr_reaches_the_person(hats, world, sources):
+    body = "print('touch your security key', file=sys.stderr)\n" + PRINT_OUTPUT
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'asks', body)}\n")
+    done = hats.run("exec", "build", "--", "true", env=printing(sources["key"]))
+    assert done.returncode == 0 and "touch your security key" in done.stderr
+
+
+@pytest.mark.parametrize("body, says", [
+    ("sys.exit(3)", "credential_process exited with status 3"),
+    ("print('AccessKeyId=AKIAJUNK SecretAccessKey=hunter2hunter2hunter2')", "credential_process printed something that is not JSON"),
+    ("print(json.dumps({'Version': 2, 'AccessKeyId': 'AKIAJUNK', 'SecretAccessKey': 'hunter2hunter2hunter2'}))",
+     'credential_process printed no "Version": 1, the only version the AWS CLI reads'),
+    ("print(json.dumps({'Version': 1, 'AccessKeyId': 'AKIAJUNK'}))", "credential_process printed no SecretAccessKey"),
+    ("print(json.dumps({'Version': 1, 'AccessKeyId': 'AKIAJUNK', 'SecretAccessKey': 'hunter2hunter2hunter2', "
+     "'SessionToken': 't', 'Expiration': 'soon'}))", "credential_process printed an Expiration that is not an ISO 8601 time"),
+])
+def test_a_failing_process_is_one_line_naming_the_profile_and_never_echoes_its_output(hats, body, says):
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'bad', body)}\n")
+    for command in (("exec", "build", "--", "true"), ("export", "build", "--format", "json")):
+        done = hats.run(*command)
+        assert done.returncode != 0
+        assert done.stderr == f"hats: profile 'build': {says}\n"
+        assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_a_missing_process_command_is_one_line(hats):
+    add_profiles(hats, "\n[profile build]\ncredential_process = /nonexistent/creds --json\n")
+    done = hats.run("exec", "build", "--", "true")
+    assert (done.returncode, done.stderr) == (
+        1, "hats: profile 'build': credential_process cannot be run: No such file or directory\n")
+
+
+def test_a_process_that_hangs_is_stopped_at_the_bound(hats, monkeypatch):
+    """In this process, with the 60 s bound shortened to 1 s so the test does not wait a minute."""
+    from tui.errors import HatsError
+    from tui.providers import process
+
+    monkeypatch.setattr(process, "TIMEOUT_SECONDS", 1)
+    provider = process.ProcessProvider("build", f"{sys.executable} -c 'import time; time.sleep(30)'")
+    started = time.monotonic()
+    with pytest.raises(HatsError) as stopped:
+        provider.retrieve()
+    assert time.monotonic() - started < 10
+    assert str(stopped.value) == "profile 'build': credential_process gave no answer within 1 s and was stopped"
+
+
+# -- credential_source ----------------------------------------------------------------------
+def test_credential_source_environment_assumes_the_role_with_the_callers_keys(hats, world, sources):
+    add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n")
+    key = sources["key"]
+    done = hats.run("exec", "ci", "--", *WHOAMI,
+                    env={"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key})
+    assert caller_arn(done).startswith(f"arn:aws:sts::{DEV}:assumed-role/ci-deployer/")
+
+
+def test_credential_source_ec2_instance_metadata_asks_imdsv2_for_a_token_first(hats, world, sources):
+    add_profiles(hats, f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n")
+    with InstanceMetadata(session_of(world, sources["key"])) as imds:
+        done = hats.run("exec", "box", "--", *WHOAMI, env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url})
+        assert caller_arn(done).startswith(f"arn:aws:sts::{DEV}:assumed-role/ci-deployer/")
+        assert imds.requests[0] == ("PUT", "/latest/api/token")
+        assert ("GET", "/latest/meta-data/iam/security-credentials/ec2-instance-role") in imds.requests
+
+
+def test_credential_source_ecs_container_uses_the_full_uri_and_its_token(hats, world, sources):
+    add_profiles(hats, f"\n[profile task]\nrole_arn = {DEPLOYER}\ncredential_source = EcsContainer\n")
+    with ContainerEndpoint(session_of(world, sources["key"])) as endpoint:
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.full_uri,
+               "AWS_CONTAINER_AUTHORIZATION_TOKEN": endpoint.token}
+        assert caller_arn(hats.run("exec", "task", "--", *WHOAMI, env=env)).startswith(
+            f"arn:aws:sts::{DEV}:assumed-role/ci-deployer/")
+        refused = hats.run("exec", "task", "--renew", "--", "true",
+                           env={**env, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "wrong"})
+    assert refused.returncode != 0 and len(refused.stderr.splitlines()) == 1
+    assert refused.stderr.startswith("hats: profile 'task': credential_source = EcsContainer: ")
+
+
+def test_an_unreachable_metadata_service_is_one_line(hats):
+    add_profiles(hats, f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n")
+    done = hats.run("exec", "box", "--", "true", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/"})
+    assert done.returncode != 0
+    assert done.stderr == ("hats: profile 'box': credential_source = Ec2InstanceMetadata: "
+                           "the EC2 instance metadata service: no credentials there\n")
+
+
+def test_source_profile_and_credential_source_together_are_refused_as_botocore_does(hats):
+    add_profiles(hats, f"\n[profile both]\nrole_arn = {DEPLOYER}\nsource_profile = jan-work\n"
+                       "credential_source = Environment\n")
+    done = hats.run("exec", "both", "--", "true")
+    assert done.returncode == 2
+    assert done.stderr == ("hats: profile 'both' has both source_profile and credential_source; "
+                           "botocore takes only one\n")
+
+
+# -- web identity ---------------------------------------------------------------------------
+def test_web_identity_reads_the_token_file_for_each_call(hats, world, sources):
+    token_file = hats.home / "token"
+    token_file.write_text(world.sts.issue_web_identity_token(sources["web_role"]))
+    add_profiles(hats, f"\n[profile gha]\nrole_arn = {sources['web_role']}\nweb_identity_token_file = {token_file}\n"
+                       f"role_session_name = run-42\n"
+                       f"\n[profile gha-prod]\nsource_profile = gha\nrole_arn = arn:aws:iam::{PROD}:role/prod-hop\n")
+    assert caller_arn(hats.run("exec", "gha", "--", *WHOAMI)) == (
+        f"arn:aws:sts::{DEV}:assumed-role/github-actions/run-42")
+    assert caller_arn(hats.run("exec", "gha-prod", "--", *WHOAMI)) == (
+        f"arn:aws:sts::{PROD}:assumed-role/prod-hop/gha")
+    token_file.write_text("eyJrevoked")
+    refused = hats.run("exec", "gha", "--renew", "--", "true")
+    assert refused.returncode == 5
+    assert "InvalidIdentityToken" in refused.stderr and len(refused.stderr.splitlines()) == 1

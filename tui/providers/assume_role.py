@@ -1,0 +1,25 @@
+"""AssumeRole: one hop of a chain, from the credentials of the provider below it."""
+
+from __future__ import annotations
+
+from ..profiles import Profile
+from .. import sts
+from .base import Issued, NewCredentials, Provider, Renewal
+
+
+class AssumeRoleProvider:
+    def __init__(self, source: Provider, hop: Profile, target: str, session_name: str,
+                 serial: str | None = None):
+        self.source = source
+        self.hop = hop
+        self.target = target  # the profile asked for, named in STS errors
+        self.session_name = session_name
+        self.serial = serial  # set when this call carries the MFA code (a first role over an hour)
+
+    def retrieve(self, renewal: Renewal) -> Issued:
+        caller = self.source.retrieve(renewal).credentials
+        code = renewal.code_for(self.serial) if self.serial else None
+        hop = self.hop
+        assumed = sts.assume_role(caller, self.target, hop.role_arn, self.session_name,
+                                  hop.duration_seconds, hop.external_id, code)
+        return NewCredentials(assumed.credentials, assumed.arn)

@@ -1,0 +1,52 @@
+"""What every provider is, and what one renewal carries to all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..credentials import Credentials
+from ..sts import MfaCode
+
+
+class Issued(Protocol):
+    """Credentials as a provider hands them up, with the principal they are for."""
+
+    @property
+    def credentials(self) -> Credentials: ...
+
+    @property
+    def arn(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """Credentials just made (or read): an Issued that is not yet cached."""
+
+    credentials: Credentials
+    arn: str = ""
+
+
+class CodeNeeded(Exception):
+    """The next STS call needs a code this renewal does not have: the caller lets its lock go to ask."""
+
+    def __init__(self, serial: str):
+        super().__init__(serial)
+        self.serial = serial
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """One attempt at making credentials: the MFA code it may spend, if it has one."""
+
+    code: MfaCode | None = None
+
+    def code_for(self, serial: str) -> MfaCode:
+        if self.code is None or self.code.serial != serial:
+            raise CodeNeeded(serial)
+        return self.code
+
+
+class Provider(Protocol):
+    def retrieve(self, renewal: Renewal) -> Issued:
+        """Credentials, made now or taken from a cache; raises CodeNeeded for a code it lacks."""

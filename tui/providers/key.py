@@ -1,0 +1,40 @@
+"""A base user's long-term key: the keyring's, else the static keys of its files."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..credentials import Credentials
+from ..display import printable
+from ..profiles import Profile
+from ..vault import Vault
+from .base import Issued, NewCredentials, Renewal
+
+
+class KeyProvider:
+    def __init__(self, user: Profile, vault: Vault, notify: Callable[[str], None]):
+        self.user = user
+        self.vault = vault
+        self.notify = notify
+
+    def retrieve(self, renewal: Renewal | None = None) -> Issued:
+        key = self.vault.get_key(self.user.name)
+        if key:
+            return NewCredentials(key)
+        key = _file_key(self.user)
+        if key:
+            name = printable(self.user.name)
+            self.notify(f"using the key for '{name}' from {self.user.key_file}; "
+                        f"move it into the keyring with `hats add {name}`")
+            return NewCredentials(key)
+        return NewCredentials(self.vault.require_key(self.user.name))
+
+
+def _file_key(user: Profile) -> Credentials | None:
+    """The profile's static keys, from the config or the credentials file, as botocore takes them."""
+    if not user.has_file_keys:
+        return None
+    from ..profiles import static_keys
+
+    keys = static_keys(user.name)
+    return Credentials(keys["aws_access_key_id"], keys["aws_secret_access_key"], keys.get("aws_session_token"))

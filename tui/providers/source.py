@@ -1,0 +1,67 @@
+"""credential_source: a role's source credentials from the environment, EC2 or a container.
+
+botocore's own providers fetch them (IMDSv2 with its token first, the
+container endpoint with its authorization token), so every override botocore
+knows applies: AWS_EC2_METADATA_SERVICE_ENDPOINT and the profile's
+ec2_metadata_service_endpoint, AWS_EC2_METADATA_DISABLED,
+AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI and their token.
+"""
+
+from __future__ import annotations
+
+from ..credentials import Credentials, utcnow
+from ..display import printable
+from ..errors import HatsError
+from .base import NewCredentials, Renewal
+
+SOURCES = {"Environment": "the environment (AWS_ACCESS_KEY_ID)",
+           "Ec2InstanceMetadata": "the EC2 instance metadata service",
+           "EcsContainer": "the container credentials endpoint"}
+
+
+class CredentialSourceError(HatsError):
+    """The credential_source named in the config gave no credentials."""
+
+
+class CredentialSourceProvider:
+    def __init__(self, profile: str, source: str):
+        self.profile = profile
+        self.source = source
+
+    def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            found = _provider(self.profile, self.source).load()
+        except BotoCoreError as exc:
+            raise self._failed(str(exc).splitlines()[0][:200]) from None
+        if found is None:
+            raise self._failed("no credentials there")
+        frozen = found.get_frozen_credentials()
+        expiry = getattr(found, "_expiry_time", None)
+        return NewCredentials(Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
+                                          expiry.astimezone(utcnow().tzinfo) if expiry else None))
+
+    def _failed(self, why: str) -> CredentialSourceError:
+        return CredentialSourceError(f"profile '{printable(self.profile)}': credential_source = {self.source}: "
+                                     f"{SOURCES.get(self.source, 'unknown source')}: {why}")
+
+
+def _provider(profile: str, source: str):
+    """The botocore provider for a source, configured from the profile as botocore configures it."""
+    import botocore.session
+    from botocore import credentials as providers
+    from botocore.utils import InstanceMetadataFetcher, resolve_imds_endpoint_mode
+
+    if source == "Environment":
+        return providers.EnvProvider()
+    if source == "EcsContainer":
+        return providers.ContainerProvider()
+    session = botocore.session.Session(profile=profile)
+    config = {"ec2_metadata_service_endpoint": session.get_config_variable("ec2_metadata_service_endpoint"),
+              "ec2_metadata_service_endpoint_mode": resolve_imds_endpoint_mode(session),
+              "ec2_metadata_v1_disabled": session.get_config_variable("ec2_metadata_v1_disabled")}
+    fetcher = InstanceMetadataFetcher(timeout=session.get_config_variable("metadata_service_timeout"),
+                                      num_attempts=session.get_config_variable("metadata_service_num_attempts"),
+                                      user_agent=session.user_agent(), config=config)
+    return providers.InstanceMetadataProvider(iam_role_fetcher=fetcher)
