@@ -127,6 +127,9 @@ class ProfileSet:
                 raise ConfigError(f"source_profile cycle: {cycle}")
             seen.append(current.name)
             hops.append(current)
+            if "web_identity_token_file" in current.settings:  # botocore: this hop's credentials, role or not
+                raise ConfigError(f"profile '{current.name}' assumes its role with a web identity token "
+                                  "(web_identity_token_file), which hats does not provide")
             if not current.is_role or (len(hops) > 1 and current.has_file_keys):
                 break  # botocore: a source profile's static keys end the chain, role_arn or not
             if current.source_profile == current.name:  # botocore: the role's own keys assume it
