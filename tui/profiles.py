@@ -32,6 +32,7 @@ SECRET_SETTINGS = (*KEY_SETTINGS, "aws_session_token", "aws_security_token")  # 
 TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
                  "region", "credential_source", "credential_process", "mfa_process", "include_profile",
                  "hats_color", "hats_account_alias")  # the settings hats reads as one value
+SSO_SETTINGS = ("sso_account_id", "sso_role_name")  # botocore's SSOProvider takes a profile with either
 PLAIN_PROFILE_HEADER = re.compile(r"profile ([^\s'\"\\]+)")  # shlex.split would give these two words as they are
 
 
@@ -148,10 +149,9 @@ class ProfileSet:
             current = self.profiles[current.source_profile]
         hops.reverse()
         _check_chain_limit(hops)
-        base = hops[0]
-        if base.credential_process:
-            raise ConfigError(
-                f"profile '{base.name}' gets its keys from credential_process; hats keeps keys in the keyring")
+        problem = _base_problem(hops[0])
+        if problem:
+            raise ConfigError(problem)
         return hops
 
     def mfa_serial_for(self, chain: list[Profile]) -> str | None:
@@ -164,6 +164,20 @@ class ProfileSet:
     def roles_from(self, name: str) -> list[Profile]:
         """Profiles whose source_profile is `name` (excluding itself)."""
         return [p for p in self.profiles.values() if p.source_profile == name and p.name != name]
+
+
+def _base_problem(base: Profile) -> str | None:
+    """Where botocore would take the base's credentials from something else than keys (its providers' order)."""
+    sso = [key for key in SSO_SETTINGS if key in base.settings]
+    if sso:
+        return (f"profile '{base.name}' signs in through IAM Identity Center ({', '.join(sso)}), "
+                "which hats does not provide")
+    if "login_session" in base.settings:
+        return (f"profile '{base.name}' gets its credentials from `aws login` (login_session), "
+                "which hats does not provide")
+    if base.credential_process:
+        return f"profile '{base.name}' gets its keys from credential_process; hats keeps keys in the keyring"
+    return None
 
 
 def _check_chain_limit(hops: list[Profile]) -> None:
