@@ -9,7 +9,7 @@ Two kinds of input:
 * valid-looking configs with random source_profile and include_profile graphs,
   checked against a small reference model: `chain()` terminates, finds every
   cycle and names it, and never starts with a role unless the role is its own
-  source (botocore's "the role's own keys assume it").
+  source (botocore's "the role's own keys assume it"; as a source, its keys are used as they are).
 """
 
 from __future__ import annotations
@@ -217,8 +217,9 @@ def reference(specs: dict[str, dict[str, str]], name: str):
         if "role_arn" not in spec:
             break
         source = spec.get("source_profile")
-        if source == current:
-            seen.append(current)
+        if source == current:  # its own keys: they assume its role, or as a source (botocore) end the chain
+            if len(seen) == 1:
+                seen.append(current)
             break
         if spec.get("credential_source") or source is None or source not in every:
             return "error", None
@@ -248,8 +249,10 @@ def test_chains_terminate_find_every_cycle_and_start_with_keys(specs):
             assert outcome == "chain", f"{name}: expected a {outcome} ({names}), got {[h.name for h in chain]}"
             assert [hop.name for hop in chain] == names
             first = chain[0]
-            if first.is_role:  # only a self-sourced role may hold the keys that assume it
-                assert first.source_profile == first.name and chain[1].name == first.name
+            if first.is_role:  # only a self-sourced role may hold keys: its own role's, or the next hop's
+                assert first.source_profile == first.name and len(chain) > 1
+                names = [hop.name for hop in chain]
+                assert names == [name, name] if name == first.name else names[1] != first.name
             for before, hop in zip(chain, chain[1:]):
                 assert hop.is_role and hop.source_profile == before.name
 

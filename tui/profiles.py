@@ -131,8 +131,9 @@ class ProfileSet:
             if "web_identity_token_file" in current.settings:  # botocore: this hop's credentials, role or not
                 raise ConfigError(f"profile '{current.name}' assumes its role with a web identity token "
                                   "(web_identity_token_file), which hats does not provide")
-            if not current.is_role or (len(hops) > 1 and current.has_file_keys):
-                break  # botocore: a source profile's static keys end the chain, role_arn or not
+            own_keys = current.has_file_keys or current.source_profile == current.name
+            if not current.is_role or (len(hops) > 1 and own_keys):
+                break  # botocore: a source profile's static keys (a self-sourced role's too) end the chain
             if current.source_profile == current.name:  # botocore: the role's own keys assume it
                 hops.append(current)
                 break
