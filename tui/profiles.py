@@ -200,41 +200,53 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
 
 
 def static_keys(name: str) -> dict[str, str]:
-    """A profile's aws_* key settings, from whichever file botocore takes each from."""
-    sections, _, _ = _read_both(None, None)
-    return {key: value for key, value in sections.get(name, {}).items() if key in SECRET_SETTINGS}
+    """A profile's aws_* key settings, all from the one section botocore takes its keys from."""
+    found = _ProfilesOnDemand(*_read_both(None, None)).key_section(name)
+    return {} if found is None else {key: value for key, value in found[1].items() if key in SECRET_SETTINGS}
 
 
 def _read_both(config_file: Path | None, credentials_file: Path | None):
-    """The profiles of both files merged as botocore's Session.full_config merges them, and where each was."""
+    """The profiles of both files merged as botocore's Session.full_config merges them, and each file's own."""
     config_file = config_file or config_path()
     credentials_file = credentials_file or credentials_path()
-    sections = _config_profiles(inifile.read(config_file))
+    in_config = _config_profiles(inifile.read(config_file))
     in_credentials = inifile.read(credentials_file)
+    sections = dict(in_config)
     for name, values in in_credentials.items():
         sections[name] = {**sections.get(name, {}), **values}
-    return sections, in_credentials, (config_file, credentials_file)
+    return sections, (in_config, in_credentials), (config_file, credentials_file)
 
 
 class _ProfilesOnDemand(Mapping):
     """Profiles built when first asked for: a run that needs one chain builds its hops only."""
 
-    def __init__(self, sections: dict[str, dict], in_credentials: dict[str, dict], files: tuple[Path, Path]):
-        self.sections, self.in_credentials, self.files = sections, in_credentials, files
+    def __init__(self, sections: dict[str, dict], by_file: tuple[dict[str, dict], dict[str, dict]],
+                 files: tuple[Path, Path]):
+        self.sections, self.by_file, self.files = sections, by_file, files
         self.built: dict[str, Profile] = {}
 
     def __getitem__(self, name: str) -> Profile:
         if name not in self.built:
             values = _with_includes(name, self.sections)  # KeyError for a name not in the files
-            key_file = self._key_file(name)
-            self.built[name] = _build(name, values, key_file, _key_problem(name, self.sections[name], key_file))
+            found = self.key_section(name)
+            key_file = None if found is None else found[0]
+            problem = None if found is None else _key_problem(name, found[1], key_file)
+            self.built[name] = _build(name, values, key_file, problem)
         return self.built[name]
 
-    def _key_file(self, name: str) -> Path | None:
-        for section, path in ((self.in_credentials.get(name, {}), self.files[1]), (self.sections[name], self.files[0])):
-            if any(key in section for key in KEY_SETTINGS):
-                return path
-        return None
+    def key_section(self, name: str) -> tuple[Path, dict] | None:
+        """The file and section a profile's static keys come from, else None if it has none.
+
+        botocore's SharedCredentialProvider, then its ConfigProvider: the first file whose
+        section has an access key id gives all of the key, secret and token. A secret
+        without an access key id still makes the keys static (the chain ends there) but
+        unusable: that file is returned, for the message.
+        """
+        in_files = [(found.get(name, {}), path) for found, path in zip(reversed(self.by_file), reversed(self.files))]
+        for section, path in in_files:
+            if "aws_access_key_id" in section:
+                return path, section
+        return next(((path, section) for section, path in in_files if any(k in section for k in KEY_SETTINGS)), None)
 
     def __contains__(self, name: object) -> bool:
         return name in self.sections
