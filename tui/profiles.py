@@ -28,7 +28,8 @@ CHAIN_LIMIT_SECONDS = 3600
 MIN_DURATION, MAX_DURATION = 900, 43200
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key")  # botocore: either one makes a profile's keys static
-SECRET_SETTINGS = (*KEY_SETTINGS, "aws_session_token", "aws_security_token")  # never kept in Profile.settings
+TOKEN_SETTINGS = ("aws_security_token", "aws_session_token")  # botocore takes the first it finds
+SECRET_SETTINGS = (*KEY_SETTINGS, *TOKEN_SETTINGS)  # never kept in Profile.settings
 TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
                  "region", "credential_source", "credential_process", "mfa_process", "include_profile",
                  "hats_color", "hats_account_alias")  # the settings hats reads as one value
@@ -200,9 +201,14 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
 
 
 def static_keys(name: str) -> dict[str, str]:
-    """A profile's aws_* key settings, all from the one section botocore takes its keys from."""
+    """A profile's key, secret and token (as aws_session_token), from the one section botocore takes them from."""
     found = _ProfilesOnDemand(*_read_both(None, None)).key_section(name)
-    return {} if found is None else {key: value for key, value in found[1].items() if key in SECRET_SETTINGS}
+    if found is None:
+        return {}
+    section = found[1]
+    keys = {key: section[key] for key in KEY_SETTINGS if key in section}
+    token = next((section[key] for key in TOKEN_SETTINGS if key in section), None)  # botocore's order
+    return keys if token is None else {**keys, "aws_session_token": token}
 
 
 def _read_both(config_file: Path | None, credentials_file: Path | None):
