@@ -248,11 +248,14 @@ class _ProfilesOnDemand(Mapping):
         without an access key id still makes the keys static (the chain ends there) but
         unusable: that file is returned, for the message.
         """
-        in_files = [(found.get(name, {}), path) for found, path in zip(reversed(self.by_file), reversed(self.files))]
+        in_files = ((self.by_file[1].get(name), self.files[1]), (self.by_file[0].get(name), self.files[0]))
         for section, path in in_files:
-            if "aws_access_key_id" in section:
+            if section and "aws_access_key_id" in section:
                 return path, section
-        return next(((path, section) for section, path in in_files if any(k in section for k in KEY_SETTINGS)), None)
+        for section, path in in_files:
+            if section and "aws_secret_access_key" in section:
+                return path, section
+        return None
 
     def __contains__(self, name: object) -> bool:
         return name in self.sections
