@@ -149,6 +149,8 @@ def test_any_value_for_any_setting_gives_a_profile_set_or_a_config_error(config,
 
 @SETTINGS
 @given(config=any_text, credentials=any_text)
+@example(config="", credentials="[a]\ninclude_profile = b\n  c\n")  # a value continued on the next line
+@example(config="[profile a]\nrole_arn = arn:aws:iam::222222222222:role/a\nsource_profile = b\n  c\n", credentials="")
 def test_any_text_gives_a_profile_set_or_a_config_error(config, credentials):
     check_whole_set(encode(config), encode(credentials))
 

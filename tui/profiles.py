@@ -146,7 +146,7 @@ class ProfileSet:
                 raise ConfigError(f"profile '{current.name}' has role_arn but no source_profile")
             if current.source_profile not in self.profiles:
                 raise ConfigError(
-                    f"profile '{current.name}' has source_profile '{current.source_profile}', "
+                    f"profile '{current.name}' has source_profile {_shown(current.source_profile)}, "
                     "which is not defined")
             current = self.profiles[current.source_profile]
         hops.reverse()
@@ -313,13 +313,18 @@ def _with_includes(name: str, sections: dict[str, dict]) -> dict:
             cycle = " -> ".join([*trail[trail.index(target):], target])
             return {**sections[name], "_problem": f"include_profile cycle: {cycle}"}
         if target not in sections:
-            return {**sections[name], "_problem": f"profile '{name}' include_profile: missing profile '{target}'"}
+            return {**sections[name], "_problem": f"profile '{name}' include_profile: missing profile {_shown(target)}"}
         trail.append(target)
         layers.append(sections[target])
     values: dict[str, str] = {}
     for layer in reversed(layers):
         values.update(layer)
     return values
+
+
+def _shown(value: str) -> str:
+    """A value in quotes; escaped when it holds a line break (a continuation line) or another control character."""
+    return f"'{value}'" if value.isprintable() else repr(value)
 
 
 def _key_problem(name: str, section: dict, key_file: Path | None) -> str | None:
