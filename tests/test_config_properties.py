@@ -9,7 +9,7 @@ Two kinds of input:
 * valid-looking configs with random source_profile and include_profile graphs,
   checked against a small reference model: `chain()` terminates, finds every
   cycle and names it, and never starts with a role unless the role is its own
-  source (botocore's "the role's own keys assume it").
+  source (botocore's "the role's own keys assume it"; as a source, its keys are used as they are).
 """
 
 from __future__ import annotations
@@ -149,6 +149,8 @@ def test_any_value_for_any_setting_gives_a_profile_set_or_a_config_error(config,
 
 @SETTINGS
 @given(config=any_text, credentials=any_text)
+@example(config="", credentials="[a]\ninclude_profile = b\n  c\n")  # a value continued on the next line
+@example(config="[profile a]\nrole_arn = arn:aws:iam::222222222222:role/a\nsource_profile = b\n  c\n", credentials="")
 def test_any_text_gives_a_profile_set_or_a_config_error(config, credentials):
     check_whole_set(encode(config), encode(credentials))
 
@@ -217,10 +219,15 @@ def reference(specs: dict[str, dict[str, str]], name: str):
         if "role_arn" not in spec:
             break
         source = spec.get("source_profile")
+        if source == current and len(seen) > 1:  # as a source, its own keys end the chain (botocore)
+            break
         if spec.get("credential_source") and source is not None:
             return "error", None
-        if source == current or spec.get("credential_source"):
-            seen.append(current)  # the role's own keys, or its credential_source, assume it
+        if source == current:  # its own keys assume its role
+            seen.append(current)
+            break
+        if spec.get("credential_source"):
+            seen.append(current)  # its credential_source assumes its role
             break
         if source is None or source not in every:
             return "error", None
@@ -247,9 +254,12 @@ def test_chains_terminate_find_every_cycle_and_start_with_keys(specs):
             assert outcome == "chain", f"{name}: expected a {outcome} ({names}), got {[h.name for h in chain]}"
             assert [hop.name for hop in chain] == names
             first = chain[0]
-            if first.is_role:  # only a self-sourced role, or one with a credential_source, starts its own chain
+            if first.is_role and first.credential_source:  # its credential_source assumes its own role
                 assert chain[1].name == first.name
-                assert first.source_profile == first.name or first.credential_source
+            elif first.is_role:  # only a self-sourced role may hold keys: its own role's, or the next hop's
+                assert first.source_profile == first.name and len(chain) > 1
+                names = [hop.name for hop in chain]
+                assert names == [name, name] if name == first.name else names[1] != first.name
             for before, hop in zip(chain, chain[1:]):
                 assert hop.is_role
                 assert hop.source_profile == before.name or (hop is before and hop.credential_source)

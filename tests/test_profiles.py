@@ -1,5 +1,10 @@
 """Reading ~/.aws/config the way the AWS CLI does, and naming what is wrong."""
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tui.errors import ConfigError
@@ -132,3 +137,30 @@ def test_unknown_profile_is_named(tmp_path):
 def test_role_with_itself_as_source_uses_its_own_keys(tmp_path):
     profiles = write(tmp_path, "[profile self]\nrole_arn = arn:aws:iam::222222222222:role/x\nsource_profile = self\n")
     assert [hop.name for hop in profiles.chain("self")] == ["self", "self"]
+
+
+# Run as root without any capability: root then has no more rights on a mode 000 file than its owner,
+# which is the case of a user who did `chmod 000 ~/.aws`. (`nobody` cannot reach this interpreter under /root.)
+UNPRIVILEGED = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["exec", "a", "--", "true"]])
+@pytest.mark.parametrize("locked", [".aws", ".aws/config", ".aws/credentials"])
+def test_an_unreadable_aws_directory_or_file_is_named_in_one_line(tmp_path, command, locked):
+    assert shutil.which("setpriv"), "util-linux's setpriv runs hats without root's override rights"
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws/config").write_text("[profile a]\nrole_arn = arn:aws:iam::222222222222:role/a\nsource_profile = u\n")
+    (home / ".aws/credentials").write_text("[u]\nregion = eu-west-1\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "HATS_BACKEND": "file", "HATS_FILE_PASSPHRASE": "x",
+           "XDG_DATA_HOME": str(home / "share"), "XDG_STATE_HOME": str(home / "state"),
+           "XDG_CACHE_HOME": str(home / "cache"), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    (home / locked).chmod(0)
+    try:
+        done = subprocess.run([*UNPRIVILEGED, sys.executable, "-m", "tui", *command], env=env, capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+    finally:
+        (home / locked).chmod(0o700)
+    unreadable = home / ".aws/config" if locked == ".aws" else home / locked
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"hats: {unreadable}: permission denied"]

@@ -28,10 +28,12 @@ CHAIN_LIMIT_SECONDS = 3600
 MIN_DURATION, MAX_DURATION = 900, 43200
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 KEY_SETTINGS = ("aws_access_key_id", "aws_secret_access_key")  # botocore: either one makes a profile's keys static
-SECRET_SETTINGS = (*KEY_SETTINGS, "aws_session_token", "aws_security_token")  # never kept in Profile.settings
+TOKEN_SETTINGS = ("aws_security_token", "aws_session_token")  # botocore takes the first it finds
+SECRET_SETTINGS = (*KEY_SETTINGS, *TOKEN_SETTINGS)  # never kept in Profile.settings
 TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
                  "region", "credential_source", "credential_process", "mfa_process", "include_profile",
                  "web_identity_token_file", "hats_color", "hats_account_alias")  # the settings hats reads as one value
+SSO_SETTINGS = ("sso_account_id", "sso_role_name")  # botocore's SSOProvider takes a profile with either
 PLAIN_PROFILE_HEADER = re.compile(r"profile ([^\s'\"\\]+)")  # shlex.split would give these two words as they are
 
 
@@ -133,8 +135,9 @@ class ProfileSet:
                 raise ConfigError(f"source_profile cycle: {cycle}")
             seen.append(current.name)
             hops.append(current)
-            if not current.is_role_hop or (len(hops) > 1 and current.has_file_keys):
-                break  # botocore: a source profile's static keys end the chain, role_arn or not
+            own_keys = current.has_file_keys or current.source_profile == current.name
+            if not current.is_role_hop or (len(hops) > 1 and own_keys):
+                break  # botocore: a source profile's static keys (a self-sourced role's too) end the chain
             if current.credential_source and current.source_profile:
                 raise ConfigError(f"profile '{current.name}' has both source_profile and credential_source; "
                                   "botocore takes only one")
@@ -145,11 +148,14 @@ class ProfileSet:
                 raise ConfigError(f"profile '{current.name}' has role_arn but no source_profile or credential_source")
             if current.source_profile not in self.profiles:
                 raise ConfigError(
-                    f"profile '{current.name}' has source_profile '{current.source_profile}', "
+                    f"profile '{current.name}' has source_profile {_shown(current.source_profile)}, "
                     "which is not defined")
             current = self.profiles[current.source_profile]
         hops.reverse()
         _check_chain_limit(hops)
+        problem = _base_problem(hops[0])
+        if problem:
+            raise ConfigError(problem)
         return hops
 
     def mfa_serial_for(self, chain: list[Profile]) -> str | None:
@@ -162,6 +168,20 @@ class ProfileSet:
     def roles_from(self, name: str) -> list[Profile]:
         """Profiles whose source_profile is `name` (excluding itself)."""
         return [p for p in self.profiles.values() if p.source_profile == name and p.name != name]
+
+
+def _base_problem(base: Profile) -> str | None:
+    """A base whose credentials botocore takes from a source hats does not provide (its providers' order)."""
+    if base.web_identity_token_file:
+        return None if base.role_arn else f"profile '{base.name}' has web_identity_token_file but no role_arn"
+    sso = [key for key in SSO_SETTINGS if key in base.settings]
+    if sso:
+        return (f"profile '{base.name}' signs in through IAM Identity Center ({', '.join(sso)}), "
+                "which hats does not provide")
+    if "login_session" in base.settings:
+        return (f"profile '{base.name}' gets its credentials from `aws login` (login_session), "
+                "which hats does not provide")
+    return None
 
 
 def _check_chain_limit(hops: list[Profile]) -> None:
@@ -183,40 +203,60 @@ def load(config_file: Path | None = None, credentials_file: Path | None = None) 
 
 
 def static_keys(name: str) -> dict[str, str]:
-    """A profile's aws_* key settings, from whichever file botocore takes each from."""
-    sections, _, _ = _read_both(None, None)
-    return {key: value for key, value in sections.get(name, {}).items() if key in SECRET_SETTINGS}
+    """A profile's key, secret and token (as aws_session_token), from the one section botocore takes them from."""
+    found = _ProfilesOnDemand(*_read_both(None, None)).key_section(name)
+    if found is None:
+        return {}
+    section = found[1]
+    keys = {key: section[key] for key in KEY_SETTINGS if key in section}
+    token = next((section[key] for key in TOKEN_SETTINGS if key in section), None)  # botocore's order
+    return keys if token is None else {**keys, "aws_session_token": token}
 
 
 def _read_both(config_file: Path | None, credentials_file: Path | None):
-    """The profiles of both files merged as botocore's Session.full_config merges them, and where each was."""
+    """The profiles of both files merged as botocore's Session.full_config merges them, and each file's own."""
     config_file = config_file or config_path()
     credentials_file = credentials_file or credentials_path()
-    sections = _config_profiles(inifile.read(config_file))
+    in_config = _config_profiles(inifile.read(config_file))
     in_credentials = inifile.read(credentials_file)
+    sections = dict(in_config)
     for name, values in in_credentials.items():
         sections[name] = {**sections.get(name, {}), **values}
-    return sections, in_credentials, (config_file, credentials_file)
+    return sections, (in_config, in_credentials), (config_file, credentials_file)
 
 
 class _ProfilesOnDemand(Mapping):
     """Profiles built when first asked for: a run that needs one chain builds its hops only."""
 
-    def __init__(self, sections: dict[str, dict], in_credentials: dict[str, dict], files: tuple[Path, Path]):
-        self.sections, self.in_credentials, self.files = sections, in_credentials, files
+    def __init__(self, sections: dict[str, dict], by_file: tuple[dict[str, dict], dict[str, dict]],
+                 files: tuple[Path, Path]):
+        self.sections, self.by_file, self.files = sections, by_file, files
         self.built: dict[str, Profile] = {}
 
     def __getitem__(self, name: str) -> Profile:
         if name not in self.built:
             values = _with_includes(name, self.sections)  # KeyError for a name not in the files
-            key_file = self._key_file(name)
-            self.built[name] = _build(name, values, key_file, _key_problem(name, self.sections[name], key_file))
+            found = self.key_section(name)
+            key_file = None if found is None else found[0]
+            problem = None if found is None else _key_problem(name, found[1], key_file)
+            self.built[name] = _build(name, values, key_file, problem)
         return self.built[name]
 
-    def _key_file(self, name: str) -> Path | None:
-        for section, path in ((self.in_credentials.get(name, {}), self.files[1]), (self.sections[name], self.files[0])):
-            if any(key in section for key in KEY_SETTINGS):
-                return path
+    def key_section(self, name: str) -> tuple[Path, dict] | None:
+        """The file and section a profile's static keys come from, else None if it has none.
+
+        botocore's SharedCredentialProvider, then its ConfigProvider: the first file whose
+        section has an access key id gives all of the key, secret and token. A secret
+        without an access key id still makes the keys static (the chain ends there) but
+        unusable: that file is returned, for the message.
+        """
+        in_files = ((self.by_file[1].get(name), self.files[1]), (self.by_file[0].get(name), self.files[0]))
+        for section, path in in_files:
+            if section and "aws_access_key_id" in section:
+                return path, section
+        for section, path in in_files:
+            if section and "aws_secret_access_key" in section:
+                return path, section
         return None
 
     def __contains__(self, name: object) -> bool:
@@ -275,13 +315,18 @@ def _with_includes(name: str, sections: dict[str, dict]) -> dict:
             cycle = " -> ".join([*trail[trail.index(target):], target])
             return {**sections[name], "_problem": f"include_profile cycle: {cycle}"}
         if target not in sections:
-            return {**sections[name], "_problem": f"profile '{name}' include_profile: missing profile '{target}'"}
+            return {**sections[name], "_problem": f"profile '{name}' include_profile: missing profile {_shown(target)}"}
         trail.append(target)
         layers.append(sections[target])
     values: dict[str, str] = {}
     for layer in reversed(layers):
         values.update(layer)
     return values
+
+
+def _shown(value: str) -> str:
+    """A value in quotes; escaped when it holds a line break (a continuation line) or another control character."""
+    return f"'{value}'" if value.isprintable() else repr(value)
 
 
 def _key_problem(name: str, section: dict, key_file: Path | None) -> str | None:
