@@ -71,8 +71,8 @@ def test_the_app_on_a_pipe_exits_at_once_without_importing_textual(hats):
                           text=True, stdin=subprocess.DEVNULL, timeout=10)
     lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
     assert (done.returncode, done.stdout) == (2, "")
-    assert lines == ["hats: the app needs a terminal on stdin and stdout; in scripts use "
-                     "`hats list`, `hats exec` or `hats export`"]
+    assert lines == [("hats: the app needs a terminal on stdin and stdout; in scripts use "
+                      "`hats list`, `hats exec` or `hats export`")]
     assert "textual" not in done.stderr
 
 

@@ -621,13 +621,11 @@ CASES = [
     *[Case(f"add-name-{name}", ("add", text, "--env"), 2, message, env=KEY_ENV) for name, text, message in [
         ("empty", "", "hats: a profile name cannot be empty or only spaces"),
         ("spaces", "  \t ", "hats: a profile name cannot be empty or only spaces"),
-        ("escape", "jan\x1b]0;pwned\x07", "hats: the profile name 'jan\\x1b]0;pwned\\x07' holds control, "
-                                         "format or bidi characters"),
-        ("newline", "jan\nwork", "hats: the profile name 'jan\\x0awork' holds control, format or bidi characters"),
-        ("bidi-override", "dorp\u202e", "hats: the profile name 'dorp\\u202e' holds control, format or bidi "
-                                         "characters"),
-        ("zero-width", "jan\u200bwork", "hats: the profile name 'jan\\u200bwork' holds control, format or bidi "
-                                         "characters")]],
+        *[(name, text, f"hats: the profile name '{shown}' holds control, format or bidi characters")
+          for name, text, shown in [("escape", "jan\x1b]0;pwned\x07", "jan\\x1b]0;pwned\\x07"),
+                                    ("newline", "jan\nwork", "jan\\x0awork"),
+                                    ("bidi-override", "dorp\u202e", "dorp\\u202e"),
+                                    ("zero-width", "jan\u200bwork", "jan\\u200bwork")]]]],
     Case("unknown-profile-escaped", ("exec", "no\x1b[2Jpe", "--", "true"), 2,
          "hats: profile 'no\\x1b[2Jpe' is not in <config>"),
 ]

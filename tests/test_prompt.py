@@ -23,9 +23,9 @@ import pytest
 from tui.colors import ACCOUNT_COLORS, account_color, account_label
 from tui.credentials import Credentials, utcnow
 from tui.environ import child_environment
-from tui.settings import SettingError
 from tui.profiles import Profile
 from tui.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
+from tui.settings import SettingError
 from tui.vault import CachedSession
 
 DEV = Profile(name="dev-admin", role_arn="arn:aws:iam::222222222222:role/dev-admin")

@@ -26,7 +26,7 @@ class ReaderGone(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     if sys.stderr is None:  # started with 2>&-: print(file=None) would write to stdout
-        sys.stderr = open(os.devnull, "w")
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     ours, command_line = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])

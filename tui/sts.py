@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from .credentials import Credentials, utcnow
 from .errors import ConfigError, MfaCodeRejected, StsError
@@ -128,7 +128,8 @@ def check_clock(response: dict, now: Callable[[], datetime] = utcnow) -> None:
     global _clock_warned
     if _clock_warned:
         return
-    from email.utils import parsedate_to_datetime  # here: a cached session never needs it
+    # imported here: a run with a cached session never pays for it
+    from email.utils import parsedate_to_datetime
 
     try:
         server = parsedate_to_datetime(response["ResponseMetadata"]["HTTPHeaders"]["date"])
