@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from . import settings
 from .credentials import Credentials, utcnow
 from .display import printable
 from .errors import MfaCodeRejected, MfaError, VaultError
 from .locks import RunLock
 from .mfa import FixedToken, MfaSource, ProcessToken
-from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, is_number
+from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet
 from .sts import MfaCode
 from .vault import CachedSession, Vault
 
@@ -41,18 +41,12 @@ RENEWAL_WAIT_SECONDS = 60  # the whole wait; STS calls time out within 10 s each
 PROMPT_WAIT_SECONDS = 600  # the whole wait for a person at another run's prompt
 
 
-def _env_seconds(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if is_number(value) else default
-
-
 @dataclass
 class Policy:
     """How long sessions last and when they count as used up."""
 
-    refresh_margin: timedelta = field(
-        default_factory=lambda: timedelta(seconds=_env_seconds("HATS_REFRESH_MARGIN", 300)))
-    session_seconds: int = field(default_factory=lambda: _env_seconds("HATS_SESSION_DURATION", 4 * 3600))
+    refresh_margin: timedelta = field(default_factory=lambda: timedelta(seconds=settings.refresh_margin_seconds()))
+    session_seconds: int = field(default_factory=settings.session_seconds)
     clock: Callable[[], datetime] = utcnow
 
     def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:
