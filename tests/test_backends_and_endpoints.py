@@ -43,7 +43,7 @@ def test_a_damaged_encrypted_file_is_named_and_left_alone(tmp_path, world):
 def test_an_unknown_backend_is_named(hats):
     done = hats.run("--backend", "plaintext", "list")
     assert (done.returncode, done.stderr) == (
-        3, "hats: unknown keyring backend 'plaintext': choose one of secret-service, macos, windows, file\n")
+        2, "hats: --backend 'plaintext' is not a keyring backend: choose one of secret-service, macos, windows, file\n")
 
 
 def test_sts_endpoint_from_aws_endpoint_url_sts(hats, world):

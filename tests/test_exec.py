@@ -111,10 +111,13 @@ def test_a_source_profile_cycle_is_one_line(hats):
 
 def test_a_session_inside_its_refresh_margin_is_renewed_without_a_new_code(hats, world):
     hats.add_key()
-    assert hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true").returncode == 0
-    # The role session has at most an hour left: a 61-minute margin makes it stale,
+    with open(hats.home / ".aws/config", "a") as config:
+        config.write(f"\n[profile short]\nsource_profile = jan-work\nrole_arn = arn:aws:iam::{DEV}:role/auditor\n"
+                     "duration_seconds = 900\n")
+    assert hats.run("exec", "short", "--mfa-token", world.code(), "--", "true").returncode == 0
+    # The role session has at most 15 minutes left: a 16-minute margin makes it stale,
     # while the four-hour MFA session still covers the renewal (no code given).
-    renewed = hats.run("exec", "auditor", "--", *WHOAMI, env={"HATS_REFRESH_MARGIN": "3660"})
+    renewed = hats.run("exec", "short", "--", *WHOAMI, env={"HATS_REFRESH_MARGIN": "960"})
     assert caller_arn(renewed).endswith(":assumed-role/auditor/jan-work")
     assert world.sts.count("AssumeRole") == 2 and world.sts.count("GetSessionToken") == 1
 

@@ -6,6 +6,7 @@ startup files define an alias and a custom prompt, as a user's would.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -13,14 +14,19 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from tui.colors import ACCOUNT_COLORS, account_color, account_label
+from tui.credentials import Credentials, utcnow
+from tui.environ import child_environment
 from tui.profiles import Profile
 from tui.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
+from tui.settings import SettingError
+from tui.vault import CachedSession
 
 DEV = Profile(name="dev-admin", role_arn="arn:aws:iam::222222222222:role/dev-admin")
 PROD = Profile(name="prod-admin", role_arn="arn:aws:iam::333333333333:role/prod-admin")
@@ -184,6 +190,26 @@ def test_a_profile_name_is_shown_as_it_is_never_expanded(shell, rc, home):
         assert "pwned" not in child.before
 
 
+TITLE_ATTACK = "\x1b]0;pwned\x07"  # OSC 0: sets the terminal's title; BEL ends it
+
+
+@pytest.mark.parametrize("shell", ALL_SHELLS)
+def test_an_alias_or_name_with_escape_codes_never_reaches_the_terminal_raw(shell, home):
+    """The names come from the config: the child's environment carries them escaped, for every shell."""
+    profile = Profile(name="dev\u202eadmin", role_arn=DEV.role_arn, account_alias=f"acme{TITLE_ATTACK}dev")
+    session = CachedSession("role", profile.name, Credentials("ASIAEXAMPLEEXAMPLE", "s" * 40, "t" * 40,
+                                                              utcnow() + timedelta(minutes=42, seconds=30)))
+    env = child_environment(base_env(home), [profile], session)
+    label = account_label(profile, profile.account_id)
+    env.update(prompt_env(profile, label, account_color(profile, profile.account_id, label, prod_pattern="prod")))
+    with running(shell, env) as child:
+        child.logfile_read = received = io.StringIO()  # everything the terminal is sent
+        child.expect(badge(r"dev\u202eadmin acme\x1b]0;pwned\x07dev 42m") + f"custom-{shell}")
+        child.sendline("printf '%s\\n' \"vault=$AWS_VAULT\"")
+        child.expect(r"vault=dev\\u202eadmin")
+    assert "pwned\x07" not in received.getvalue() and "\u202e" not in received.getvalue()
+
+
 # zsh's ZDOTDIR ---------------------------------------------------------------
 
 def test_zsh_leaves_zdotdir_unset_when_the_user_had_none(home):
@@ -305,7 +331,6 @@ def test_an_unknown_hats_color_falls_back_to_the_accounts_colour():
     ("^(live|prd)-", ("prd-admin", None), True),
     ("333333333333", ("admin", None), True),         # an account id works too
     ("", ("prod-admin", "prod"), False),             # empty: never production
-    ("prod(", ("prod(-admin", None), True),          # a broken regex matches as text
 ])
 def test_production_by_pattern(pattern, names, production, monkeypatch):
     monkeypatch.delenv("HATS_PROD_PATTERN", raising=False)
@@ -319,6 +344,13 @@ def test_the_prod_pattern_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("HATS_PROD_PATTERN", "^live")
     assert account_color(Profile("live-admin"), None, None).is_production
     assert not account_color(Profile("prod-admin"), None, None).is_production
+
+
+@pytest.mark.parametrize("pattern", ["prod(", "[live", "*prod"])
+def test_a_broken_prod_pattern_is_refused_never_ignored(pattern, monkeypatch):
+    monkeypatch.setenv("HATS_PROD_PATTERN", pattern)
+    with pytest.raises(SettingError, match=r"^HATS_PROD_PATTERN='.+' is not a valid regular expression"):
+        account_color(Profile("prod-admin"), None, None)
 
 
 def test_an_explicit_hats_color_beats_red_but_production_still_warns():

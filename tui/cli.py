@@ -11,14 +11,22 @@ import json
 import os
 import sys
 
-from . import __version__
+from . import __version__, settings
 from .credentials import Credentials, long_term_key, utcnow
-from .errors import HatsError
+from .display import printable
+from .errors import HatsError, UsageError
 
 USAGE_ERROR = 2
+READER_GONE = 128 + 13  # 128 + SIGPIPE: what a shell reports for `yes | head`, quietly
+
+
+class ReaderGone(Exception):
+    """Whoever read our output went away (`hats list | head`): stop, quietly."""
 
 
 def main(argv: list[str] | None = None) -> int:
+    if sys.stderr is None:  # started with 2>&-: print(file=None) would write to stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     ours, command_line = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
@@ -27,17 +35,77 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("only `hats exec` takes a command after --")
     args.command_line = getattr(args, "command_line", []) + command_line
     try:
+        if args.command != "demo":  # the demo replaces every HATS_* variable with its own
+            settings.check(args.backend)
         if args.command is None:
-            from .app import run
-
-            return run(args.backend)
+            return run_app(args)
         return args.handler(args) or 0
     except HatsError as error:
-        print(f"hats: {error}", file=sys.stderr)
+        say(str(error))
         return error.exit_code
     except KeyboardInterrupt:
-        print("hats: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
+    except ReaderGone:
+        return READER_GONE
+    except BrokenPipeError:  # stderr's reader went away (`2>&1 | head`): nobody is left to tell
+        _forget_stdout()
+        return READER_GONE
+
+
+def say(text: str) -> None:
+    """One line on stderr; whatever config text it quotes is shown escaped, so it stays one line."""
+    print(f"hats: {printable(text)}", file=sys.stderr)
+
+
+def run_app(args) -> int:
+    require_terminal("the app")
+    from .app import run  # textual: only once a terminal is sure
+
+    return run(args.backend)
+
+
+def require_terminal(what: str) -> None:
+    """A full-screen app on a pipe writes escape codes into it and spins: refuse at once."""
+    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stdout)):
+        raise UsageError(f"{what} needs a terminal on stdin and stdout; in scripts use "
+                         "`hats list`, `hats exec` or `hats export`")
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def write_out(text: str) -> None:
+    """The command's output on stdout, flushed: a closed or failing stdout is one line, a gone reader quiet."""
+    out = _stdout()
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        _forget_stdout()
+        raise ReaderGone from None
+    except OSError as exc:
+        _forget_stdout()
+        raise HatsError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _stdout():
+    """sys.stdout, when there is one: Python sets it to None when started with >&-."""
+    if sys.stdout is None:
+        raise HatsError("standard output is closed (>&-): nowhere to print to")
+    return sys.stdout
+
+
+def _forget_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,6 +181,7 @@ def _credential_options(parser: argparse.ArgumentParser) -> None:
 
 # -- handlers -------------------------------------------------------------
 def cmd_add(args) -> int:
+    _check_new_name(args.profile)
     profiles = _profiles()
     if args.profile in profiles and profiles.get(args.profile).is_role:
         raise HatsError(f"profile '{args.profile}' is a role (role_arn); add the key to its base profile")
@@ -127,28 +196,28 @@ def cmd_add(args) -> int:
 def cmd_remove(args) -> int:
     if not _vault(args).remove_key(args.profile):
         raise HatsError(f"no key stored for profile '{args.profile}'")
-    print(f"Removed the key and sessions of '{args.profile}'.", file=sys.stderr)
+    print(f"Removed the key and sessions of '{printable(args.profile)}'.", file=sys.stderr)
     return 0
 
 
 def cmd_list(args) -> int:
     from .listing import profile_rows, render_table
 
+    _stdout()
     rows = profile_rows(_profiles(), _vault(args), utcnow())
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        print(render_table(rows), end="")
+    write_out(json.dumps(rows, indent=2) + "\n" if args.json else render_table(rows))
     return 0
 
 
 def cmd_exec(args) -> int:
     from .runner import role_child
-    from .shell import exec_child, run_child
+    from .shell import ChildError, exec_child, run_child
 
+    command = args.command_line or None
+    if command and not command[0]:
+        raise ChildError("command not found: ''")  # as a shell says; before any code is asked for
     engine = _engine(args)
     session = engine.credentials(args.profile, renew=args.renew)
-    command = args.command_line or None
     serve = args.server if args.server is not None else command is None
     with role_child(engine, args.profile, session, command, serve=serve, shell=args.shell) as (argv, env):
         if command and not serve:
@@ -159,16 +228,16 @@ def cmd_exec(args) -> int:
 def cmd_export(args) -> int:
     from .environ import child_environment, export_lines
 
+    _stdout()  # before a code is asked for: credentials printed nowhere are a code spent for nothing
     chain, session = _resolve(args)
     if args.format == "json":
         credentials = json.loads(session.credentials.to_json())
-        print(json.dumps({"Version": 1, **{k: v for k, v in credentials.items() if v}}))
+        write_out(json.dumps({"Version": 1, **{k: v for k, v in credentials.items() if v}}) + "\n")
     else:
         env = child_environment({}, chain, session)
-        print(export_lines(env, tuple(sorted(env))), end="")
+        write_out(export_lines(env, tuple(sorted(env))))
     # SDKs run this as their credential_process on every client: skip the
     # interpreter's teardown (~17 ms), there is nothing left to clean up.
-    sys.stdout.flush()
     os._exit(0)
 
 
@@ -177,19 +246,21 @@ def cmd_login(args) -> int:
 
     url = profile_console_url(_engine(args), args.profile, duration=args.duration, destination=args.destination)
     if args.stdout:
-        print(url)
+        write_out(url + "\n")
         return 0
     import webbrowser
 
     if not webbrowser.open(url):
         raise HatsError("no browser to open; use --stdout to print the sign-in URL")
-    print(f"Opened the AWS console as '{args.profile}' in your browser.", file=sys.stderr)
+    print(f"Opened the AWS console as '{printable(args.profile)}' in your browser.", file=sys.stderr)
     return 0
 
 
 def cmd_demo(args) -> int:
     from .demo import print_code, run_demo
 
+    if not (args.code or args.print_env):
+        require_terminal("the demo")
     return print_code() if args.code else run_demo(print_env=args.print_env)
 
 
@@ -227,14 +298,21 @@ def _engine(args):
     from .terminal import read_line
 
     mfa = source_for(args.mfa_token, read_line)
-    return Engine(_profiles(), _vault(args), mfa, notify=lambda text: print(f"hats: {text}", file=sys.stderr),
-                  label=f"hats {args.command} {args.profile}")
+    return Engine(_profiles(), _vault(args), mfa, notify=say, label=f"hats {args.command} {printable(args.profile)}")
 
 
 def _resolve(args):
     engine = _engine(args)
     chain = engine.profiles.chain(args.profile)
     return chain, engine.credentials(args.profile, renew=args.renew)
+
+
+def _check_new_name(name: str) -> None:
+    """A key is stored under a name a person can read back and type: no blanks, nothing invisible."""
+    if not name.strip():
+        raise UsageError("a profile name cannot be empty or only spaces")
+    if printable(name) != name:
+        raise UsageError(f"the profile name '{printable(name)}' holds control, format or bidi characters")
 
 
 def _key_from_env() -> Credentials:

@@ -7,21 +7,20 @@ of those is red: red means production.
 
 An account is production when its label, profile name, alias or id matches
 HATS_PROD_PATTERN (a case-insensitive regex, default `prod`; an empty value
-turns the check off). Production is red unless the profile sets `hats_color`:
-an explicit colour is the user's decision and wins, but the account stays
-`is_production`, so the shell's warning is still printed.
+turns the check off; an invalid one is refused, see settings.py). Production
+is red unless the profile sets `hats_color`: an explicit colour is the user's
+decision and wins, but the account stays `is_production`, so the shell's
+warning is still printed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 
+from . import settings
 from .profiles import Profile
-
-DEFAULT_PROD_PATTERN = "prod"
 
 # xterm-256 indices (16-255 only: 0-15 are redefined by every terminal theme).
 PALETTE = {
@@ -67,15 +66,9 @@ def account_color(profile: Profile, account_id: str | None, label: str | None,
 
 
 def is_production(pattern: str | None, *names: str | None) -> bool:
-    if pattern is None:
-        pattern = os.environ.get("HATS_PROD_PATTERN", DEFAULT_PROD_PATTERN)
-    if not pattern:
-        return False
-    try:
-        regex = re.compile(pattern, re.IGNORECASE)
-    except re.error:  # a typo must not hide production: match it as plain text
-        regex = re.compile(re.escape(pattern), re.IGNORECASE)
-    return any(name and regex.search(name) for name in names)
+    """Whether any of `names` matches `pattern` (default: HATS_PROD_PATTERN)."""
+    regex = settings.prod_pattern() if pattern is None else settings.compile_prod_pattern(pattern)
+    return regex is not None and any(name and regex.search(name) for name in names)
 
 
 def stable_choice(key: str) -> str:

@@ -19,18 +19,18 @@ cached, and nobody waits behind a person typing a code.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from . import settings
 from .chains import BaseKind, base_fingerprint, base_kind, fingerprint, mfa_hop, session_name
 from .credentials import Credentials, SessionKind, utcnow
 from .display import printable
 from .errors import MfaCodeRejected, MfaError
 from .locks import RunLock
 from .mfa import FixedToken, MfaSource, ProcessToken
-from .profiles import Profile, ProfileSet, is_number
+from .profiles import Profile, ProfileSet
 from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSourceProvider, KeyProvider,
                         ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, WebIdentityProvider)
 from .sts import MfaCode
@@ -42,18 +42,12 @@ RENEWAL_WAIT_SECONDS = 60  # the whole wait; STS calls time out within 10 s each
 PROMPT_WAIT_SECONDS = 600  # the whole wait for a person at another run's prompt
 
 
-def _env_seconds(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if is_number(value) else default
-
-
 @dataclass
 class Policy:
     """How long sessions last and when they count as used up."""
 
-    refresh_margin: timedelta = field(
-        default_factory=lambda: timedelta(seconds=_env_seconds("HATS_REFRESH_MARGIN", 300)))
-    session_seconds: int = field(default_factory=lambda: _env_seconds("HATS_SESSION_DURATION", 4 * 3600))
+    refresh_margin: timedelta = field(default_factory=lambda: timedelta(seconds=settings.refresh_margin_seconds()))
+    session_seconds: int = field(default_factory=settings.session_seconds)
     clock: Callable[[], datetime] = utcnow
 
     def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .credentials import iso
+from .display import printable
 from .profiles import Profile
 from .vault import CachedSession
 
@@ -21,6 +22,8 @@ CREDENTIAL_VARIABLES = (
     "HATS_PROFILE", "HATS_ACCOUNT", "HATS_ROLE_ARN", "HATS_EXPIRES",
     # what an outer hats shell set for its prompt; HATS_DEPTH passes on so nesting counts
     "HATS_COLOR", "HATS_ACCOUNT_LABEL", "HATS_PRODUCTION", "HATS_EXPIRES_EPOCH", "AWS_VAULT",
+    # hats' own secret: what it unlocks is the keyring, never the child's business
+    "HATS_FILE_PASSPHRASE",
 )
 
 
@@ -38,7 +41,7 @@ def child_environment(parent: Mapping[str, str], chain: list[Profile], session: 
     if region:
         env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
     target = chain[-1]
-    env["HATS_PROFILE"] = target.name
+    env["HATS_PROFILE"] = printable(target.name)  # shown by prompts: no ESC or bidi reaches a terminal raw
     account = target.account_id or next((hop.account_id for hop in chain if hop.account_id), None)
     if account:
         env["HATS_ACCOUNT"] = account

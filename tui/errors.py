@@ -13,6 +13,12 @@ class ConfigError(HatsError):
     exit_code = 2
 
 
+class UsageError(HatsError):
+    """The command line asks for something hats cannot do (a bad name, no terminal for the app)."""
+
+    exit_code = 2
+
+
 class VaultError(HatsError):
     """The keyring is missing, locked, or refused an operation."""
 

@@ -21,30 +21,22 @@ import stat
 import tempfile
 from pathlib import Path
 
+from . import settings
 from .errors import VaultError
 
 FORMAT = "hats-encrypted-file-1"
 CHECK_ITEM = "\0check"
 KDF_PARAMS = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
-UNLOCKED_SECONDS = 900  # like sudo's 15 minutes
 
 
 def from_environment(path: Path, passphrase=None) -> "EncryptedFileStore":
     """The store with `passphrase`, else HATS_FILE_PASSPHRASE, else a prompt, kept unlocked
     for HATS_FILE_UNLOCKED_SECONDS."""
-    return EncryptedFileStore(path, passphrase or (lambda: _passphrase_for(path)), _unlocked_seconds())
-
-
-def _unlocked_seconds() -> int:
-    """How long the key stays unlocked after its last use; 0: ask every run."""
-    from .profiles import is_number
-
-    value = os.environ.get("HATS_FILE_UNLOCKED_SECONDS", "")
-    return int(value) if is_number(value) else UNLOCKED_SECONDS
+    return EncryptedFileStore(path, passphrase or (lambda: _passphrase_for(path)), settings.file_unlocked_seconds())
 
 
 def _passphrase_for(path: Path) -> str:
-    passphrase = os.environ.get("HATS_FILE_PASSPHRASE")
+    passphrase = settings.file_passphrase()
     if passphrase:
         return passphrase
     from .terminal import read_secret

@@ -5,47 +5,62 @@ from __future__ import annotations
 from datetime import datetime
 
 from .credentials import iso
+from .display import printable
 from .errors import ConfigError
 from .profiles import ProfileSet
 from .vault import Vault
 
 COLUMNS = ("profile", "kind", "chain", "account", "mfa", "region", "key", "sessions")
+ORPHAN_PROBLEM = "key in keyring, no profile in the config"
 
 
 def profile_rows(profiles: ProfileSet, vault: Vault, now: datetime) -> list[dict]:
+    """One row a profile, then one a stored key whose profile is not in the config (an orphan)."""
     keys = set(vault.profiles_with_keys())
     sessions = vault.sessions()
-    rows = []
-    for profile in sorted(profiles, key=lambda p: p.name):
-        try:
-            chain, problem = profiles.chain(profile.name), None
-        except ConfigError as error:
-            chain, problem = [], str(error)
-        rows.append({
-            "profile": profile.name,
-            "kind": "role" if profile.is_role else "user",
-            "chain": [hop.name for hop in chain],
-            "account": profile.account_id,
-            "mfa": profiles.mfa_serial_for(chain) if chain else profile.mfa_serial,
-            "region": profile.region,
-            "key": "keyring" if profile.name in keys else ("file" if profile.has_file_keys else None),
-            "sessions": [
-                {"kind": s.kind, "expires": iso(s.expiration),
-                 "seconds_left": max(0, int((s.expiration - now).total_seconds()))}
-                for s in sessions if s.profile == profile.name],
-            "problem": problem,
-        })
+    rows = [_profile_row(profiles, profile, keys, sessions, now) for profile in sorted(profiles, key=lambda p: p.name)]
+    for name in sorted(keys - {profile.name for profile in profiles}):
+        rows.append({"profile": name, "kind": "orphan", "chain": [], "account": None, "alias": None, "mfa": None,
+                     "region": None, "key": "keyring", "sessions": _sessions(sessions, name, now),
+                     "problem": ORPHAN_PROBLEM})
     return rows
 
 
+def _profile_row(profiles: ProfileSet, profile, keys: set[str], sessions, now: datetime) -> dict:
+    try:
+        chain, problem = profiles.chain(profile.name), None
+    except ConfigError as error:
+        chain, problem = [], str(error)
+    return {
+        "profile": profile.name,
+        "kind": "role" if profile.is_role else "user",
+        "chain": [hop.name for hop in chain],
+        "account": profile.account_id,
+        "alias": profile.account_alias,
+        "mfa": profiles.mfa_serial_for(chain) if chain else profile.mfa_serial,
+        "region": profile.region,
+        "key": "keyring" if profile.name in keys else ("file" if profile.has_file_keys else None),
+        "sessions": _sessions(sessions, profile.name, now),
+        "problem": problem,
+    }
+
+
+def _sessions(sessions, name: str, now: datetime) -> list[dict]:
+    return [{"kind": s.kind, "expires": iso(s.expiration),
+             "seconds_left": max(0, int((s.expiration - now).total_seconds()))}
+            for s in sessions if s.profile == name]
+
+
 def render_table(rows: list[dict]) -> str:
+    """The rows as aligned text; every value from the config or the keyring shown escaped."""
     cells = [list(map(str.upper, COLUMNS))]
     for row in rows:
-        cells.append([
+        account = " ".join(filter(None, (row["account"], row["alias"] and f"({row['alias']})"))) or "-"
+        cells.append([printable(text) for text in (
             row["profile"], row["kind"], " > ".join(row["chain"]) or f"! {row['problem']}",
-            row["account"] or "-", _short_mfa(row["mfa"]), row["region"] or "-", row["key"] or "-",
+            account, _short_mfa(row["mfa"]), row["region"] or "-", row["key"] or "-",
             ", ".join(f"{s['kind']} {_left(s['seconds_left'])}" for s in row["sessions"]) or "-",
-        ])
+        )])
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS) - 1)]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] + "\n"

@@ -67,6 +67,9 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):  # one line per request would drown test output
         pass
 
+    def date_time_string(self, timestamp=None):  # the Date header, moved by LocalSTS.date_offset
+        return super().date_time_string((timestamp or time.time()) + getattr(self.server, "date_offset", 0))
+
 
 def _random(alphabet: str, n: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
@@ -196,6 +199,10 @@ class LocalSTS:
 
     def totp(self, serial: str, at: float | None = None) -> str:
         return pyotp.TOTP(self._devices[serial][0]).at(time.time() if at is None else at)
+
+    def skew_date(self, seconds: float) -> None:
+        """Answer with a Date header this far from the real time, as STS does to a client whose clock is off."""
+        self._server.date_offset = seconds
 
     def count(self, action: str) -> int:
         return sum(1 for call in self.calls if call["action"] == action and call["ok"])

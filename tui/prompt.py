@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .colors import AccountColor
 from .credentials import parse_iso
+from .display import printable
 from .profiles import Profile
 
 # What prompt_env and shell_launch add. A plain `hats exec -- cmd` should drop
@@ -224,12 +225,14 @@ def prompt_env(profile: Profile, label: str | None, color: AccountColor) -> dict
     """What the badge shows, for the shells and for the user's own prompt or starship.
 
     Every key is always set, so values left by an outer hats shell are replaced.
+    The names are the config's text: escaped here, so an ESC or a bidi override
+    in an alias never reaches the terminal raw, whichever shell or prompt shows it.
     """
     return {
         "HATS_COLOR": color.ansi,
-        "HATS_ACCOUNT_LABEL": label or "",
+        "HATS_ACCOUNT_LABEL": printable(label or ""),
         "HATS_PRODUCTION": "1" if color.is_production else "0",
-        "AWS_VAULT": profile.name,  # starship's aws module shows it
+        "AWS_VAULT": printable(profile.name),  # starship's aws module shows it
     }
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
+from .display import printable
 from .errors import HatsError
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -14,11 +16,20 @@ class ChildError(HatsError):
     exit_code = 127
 
 
-def _cannot_start(argv: list[str], exc: OSError) -> ChildError:
-    """127 and 126, as shells say a command is missing or not executable."""
-    if isinstance(exc, FileNotFoundError):
-        return ChildError(f"command not found: {argv[0]}")
-    error = ChildError(f"permission denied: {argv[0]}")
+def _cannot_start(argv: list[str], exc: Exception) -> ChildError:
+    """127 and 126, as shells say a command is missing or cannot be run."""
+    name = printable(argv[0]) if argv else ""
+    number = getattr(exc, "errno", None)
+    if not name or number in (errno.ENOENT, errno.ENOTDIR):
+        return ChildError(f"command not found: '{name}'" if not name else f"command not found: {name}")
+    if number == errno.E2BIG:
+        text = (f"cannot run {name}: its arguments and environment, with the credentials added, "
+                "are more than the system takes (E2BIG)")
+    elif number == errno.EACCES:
+        text = f"permission denied: {name}"
+    else:
+        text = f"cannot run {name}: {getattr(exc, 'strerror', None) or exc}"
+    error = ChildError(text)
     error.exit_code = 126
     return error
 
@@ -27,7 +38,7 @@ def exec_child(argv: list[str], env: dict[str, str]) -> None:
     """Become the child: its exit code and signals are hats' without any relay."""
     try:
         os.execvpe(argv[0], argv, env)
-    except (FileNotFoundError, PermissionError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: an empty command name, or a NUL in it
         raise _cannot_start(argv, exc) from None
 
 
@@ -40,7 +51,7 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
 
     try:
         child = subprocess.Popen(argv, env=env)
-    except (FileNotFoundError, PermissionError) as exc:
+    except (OSError, ValueError) as exc:
         raise _cannot_start(argv, exc) from None
     previous = {sig: signal.signal(sig, lambda number, _: child.send_signal(number)) for sig in FORWARDED_SIGNALS}
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)

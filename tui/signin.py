@@ -31,10 +31,10 @@ botocore. HATS_SIGNIN_URL replaces the federation endpoint (tests, proxies).
 from __future__ import annotations
 
 import json
-import os
 import re
 from urllib.parse import urlencode, urlsplit
 
+from . import settings
 from .credentials import Credentials
 from .errors import HatsError
 
@@ -90,7 +90,7 @@ def _hosts(partition: str) -> tuple[str, str]:
 
 def federation_endpoint(partition: str = "aws", endpoint: str | None = None) -> str:
     """The federation endpoint: `endpoint`, else $HATS_SIGNIN_URL, else the partition's."""
-    chosen = endpoint or os.environ.get(ENDPOINT_VARIABLE, "").strip()
+    chosen = endpoint or settings.signin_url()
     if not chosen:
         return f"https://{_hosts(partition)[0]}/federation"
     parts = urlsplit(chosen)

@@ -9,14 +9,18 @@ profile's endpoint_url and its services section apply exactly as in the CLI.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
-from .credentials import Credentials
+from .credentials import Credentials, utcnow
 from .errors import ConfigError, MfaCodeRejected, StsError
 
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 3  # two tries of 3 s: a silent STS is reported within 10 s
+CLOCK_SKEW = timedelta(minutes=5)  # what AWS itself tolerates in a request's signature time
+_clock_warned = False
 
 
 @dataclass(frozen=True)
@@ -93,26 +97,73 @@ def _client(caller: Credentials | None, profile: str):
 
 def _call(caller: Credentials | None, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
     """Make one STS call and parse its answer; every way it can fail is one line."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, InvalidRegionError
     from botocore.parsers import ResponseParserError
 
     action = "".join(part.capitalize() for part in operation.split("_"))
     try:
         client = _client(caller, profile)
+    except InvalidRegionError as exc:
+        raise ConfigError(f"profile '{profile}': region '{exc.kwargs.get('region_name')}' is not an AWS region "
+                          "name") from None
     except ValueError as exc:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
         where = f"'{endpoint}'" if endpoint else f"configured for profile '{profile}'"
         raise ConfigError(f"the STS endpoint {where} is not a URL hats can use: {exc}") from None
     try:
-        return parse(getattr(client, operation)(**params))
+        answer = getattr(client, operation)(**params)
     except ClientError as exc:
+        check_clock(exc.response)
         raise _refusal(action, profile, exc.response, mfa) from None
     except BotoCoreError as exc:
         raise StsError(f"{action} for profile '{profile}': cannot get an answer from "
                        f"{client.meta.endpoint_url}: {_one_line(exc)}") from None
     except (ResponseParserError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise StsError(f"{action} for profile '{profile}': STS sent an answer hats cannot read "
-                       f"({_one_line(exc) or type(exc).__name__})") from None
+        raise _unreadable(action, profile, exc) from None
+    check_clock(answer)
+    try:
+        return parse(answer)
+    except (ResponseParserError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _unreadable(action, profile, exc) from None
+
+
+def _unreadable(action: str, profile: str, exc: Exception) -> StsError:
+    return StsError(f"{action} for profile '{profile}': STS sent an answer hats cannot read "
+                    f"({_one_line(exc) or type(exc).__name__})")
+
+
+def check_clock(response: dict, now: Callable[[], datetime] = utcnow) -> None:
+    """Warn, once a run, when this machine's clock and STS's `Date` differ by more than CLOCK_SKEW.
+
+    hats judges a session fresh by the local clock against the expiry STS set:
+    a skewed clock makes fresh sessions look expired, or expired ones fresh.
+    """
+    global _clock_warned
+    if _clock_warned:
+        return
+    # imported here: a run with a cached session never pays for it
+    from email.utils import parsedate_to_datetime
+
+    try:
+        server = parsedate_to_datetime(response["ResponseMetadata"]["HTTPHeaders"]["date"])
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return  # no date, or not one: nothing to compare with
+    if server.tzinfo is None:
+        return
+    skew = (now() - server).total_seconds()
+    if abs(skew) > CLOCK_SKEW.total_seconds():
+        _clock_warned = True
+        way = "ahead of" if skew > 0 else "behind"
+        print(f"hats: warning: this computer's clock is {_span(abs(skew))} {way} STS's (the Date of its "
+              "answer): sessions may look expired while fresh, or fresh while expired; set the clock (NTP)",
+              file=sys.stderr)
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)  # the Date header counts whole seconds
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return (f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min")
 
 
 def _refusal(action: str, profile: str, response: dict, mfa: MfaCode | None) -> Exception:

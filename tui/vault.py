@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Protocol
 
+from . import settings
 from .credentials import Credentials, SessionKind, iso, parse_iso
 from .errors import NoKeyError, VaultError
 
@@ -361,13 +362,13 @@ class KeyringStore:
 def default_state_dir() -> Path:
     from platformdirs import user_state_dir
 
-    return Path(os.environ.get("HATS_STATE_DIR") or user_state_dir("hats"))
+    return Path(settings.state_dir() or user_state_dir("hats"))
 
 
 def file_store_path() -> Path:
     from platformdirs import user_data_dir
 
-    return Path(os.environ.get("HATS_FILE_DIR") or user_data_dir("hats")) / "vault.json"
+    return Path(settings.file_dir() or user_data_dir("hats")) / "vault.json"
 
 
 def open_vault(backend: str | None = None, passphrase=None, warn: Callable[[str], None] = print_warning) -> Vault:
@@ -376,9 +377,7 @@ def open_vault(backend: str | None = None, passphrase=None, warn: Callable[[str]
     `passphrase` is asked for the encrypted file's passphrase when it is needed; `warn` is
     given the one-line warnings (a repaired index).
     """
-    name = backend or os.environ.get("HATS_BACKEND") or _platform_backend()
-    if name not in BACKENDS:
-        raise VaultError(f"unknown keyring backend '{name}': choose one of {', '.join(BACKENDS)}")
+    name = settings.backend(backend) or _platform_backend()
     return Vault(_store(name, passphrase), warn=warn)
 
 

@@ -1,0 +1,133 @@
+"""Every HATS_* variable, read in one place and validated.
+
+Each reader looks at the environment when it is called (cheap, and tests may
+change it); `check` calls them all at the start of a command, so a bad value
+stops the run in one line that names the variable, before anything happens.
+An empty variable counts as unset, except HATS_PROD_PATTERN, where empty
+turns production marking off on purpose.
+
+The app (tui/app.py) and the demo (tui/demo.py) read HATS_FILE_PASSPHRASE and
+the demo's own variables themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .display import printable
+from .errors import ConfigError
+
+# GetSessionToken with an IAM user's key: AWS accepts 900 s to 129600 s (36 h).
+SESSION_SECONDS = 4 * 3600
+MIN_SESSION_SECONDS, MAX_SESSION_SECONDS = 900, 129600
+REFRESH_MARGIN_SECONDS, MAX_REFRESH_MARGIN_SECONDS = 300, 3000
+UNLOCKED_SECONDS, MAX_UNLOCKED_SECONDS = 900, 7 * 24 * 3600  # like sudo's 15 minutes; at most a week
+DEFAULT_PROD_PATTERN = "prod"
+
+
+class SettingError(ConfigError):
+    """A HATS_* variable (or the flag standing in for one) holds a value hats cannot use."""
+
+
+def session_seconds() -> int:
+    """HATS_SESSION_DURATION: how long an MFA session (GetSessionToken) lasts."""
+    return _seconds("HATS_SESSION_DURATION", SESSION_SECONDS, MIN_SESSION_SECONDS, MAX_SESSION_SECONDS,
+                    limits="AWS's {} s {} for an MFA session (GetSessionToken)")
+
+
+def refresh_margin_seconds() -> int:
+    """HATS_REFRESH_MARGIN: seconds before expiry a session counts as used up; less than a session."""
+    margin = _seconds("HATS_REFRESH_MARGIN", REFRESH_MARGIN_SECONDS, 0, MAX_REFRESH_MARGIN_SECONDS)
+    duration = session_seconds()
+    if margin >= duration:
+        raise SettingError(f"HATS_REFRESH_MARGIN={margin} is not less than the session duration of {duration} s "
+                           "(HATS_SESSION_DURATION): every new session would count as used up at once")
+    return margin
+
+
+def file_unlocked_seconds() -> int:
+    """HATS_FILE_UNLOCKED_SECONDS: idle seconds the encrypted file stays unlocked; 0 asks every run."""
+    return _seconds("HATS_FILE_UNLOCKED_SECONDS", UNLOCKED_SECONDS, 0, MAX_UNLOCKED_SECONDS)
+
+
+def prod_pattern() -> re.Pattern | None:
+    """HATS_PROD_PATTERN as a case-insensitive regex; None when set empty (no account is production)."""
+    return compile_prod_pattern(os.environ.get("HATS_PROD_PATTERN", DEFAULT_PROD_PATTERN))
+
+
+def compile_prod_pattern(pattern: str) -> re.Pattern | None:
+    """A broken pattern is refused: matching it as text, or not at all, would hide production."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise SettingError(f"HATS_PROD_PATTERN={_shown(pattern)} is not a valid regular expression ({exc}); "
+                           "production accounts could not be marked") from None
+
+
+def backend(flag: str | None = None) -> str | None:
+    """The keyring backend named by --backend, else HATS_BACKEND; None: the platform's own."""
+    from .vault import BACKENDS
+
+    name, source = (flag, "--backend ") if flag is not None else (os.environ.get("HATS_BACKEND"), "HATS_BACKEND=")
+    if not name:
+        if flag is not None:
+            raise SettingError(f"--backend is empty: choose one of {', '.join(BACKENDS)}")
+        return None
+    if name not in BACKENDS:
+        raise SettingError(f"{source}{_shown(name)} is not a keyring backend: choose one of {', '.join(BACKENDS)}")
+    return name
+
+
+def file_passphrase() -> str | None:
+    """HATS_FILE_PASSPHRASE: the encrypted file's passphrase, for machines with no one to type it."""
+    return os.environ.get("HATS_FILE_PASSPHRASE") or None
+
+
+def file_dir() -> str | None:
+    """HATS_FILE_DIR: where the encrypted file lives; None: the platform's user data directory."""
+    return os.environ.get("HATS_FILE_DIR") or None
+
+
+def state_dir() -> str | None:
+    """HATS_STATE_DIR: where lock files go; None: the platform's user state directory."""
+    return os.environ.get("HATS_STATE_DIR") or None
+
+
+def signin_url() -> str | None:
+    """HATS_SIGNIN_URL: the federation endpoint for `hats login`; None: the partition's."""
+    return os.environ.get("HATS_SIGNIN_URL", "").strip() or None
+
+
+def check(backend_flag: str | None = None) -> None:
+    """Read every setting once, so that a bad one fails the run before it does anything."""
+    session_seconds()
+    refresh_margin_seconds()
+    file_unlocked_seconds()
+    prod_pattern()
+    backend(backend_flag)
+
+
+def _seconds(name: str, default: int, low: int, high: int, limits: str | None = None) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    span = f"a whole number of seconds from {low} to {high}"
+    if not (text.isascii() and text.isdigit()):  # str.isdigit() alone says yes to '²'
+        raise SettingError(f"{name}={_shown(text)} is not {span}")
+    value = int(text)
+    if value < low:
+        reason = limits.format(low, "minimum") if limits else f"the minimum of {low} s"
+        raise SettingError(f"{name}={value} is below {reason}: use {span}")
+    if value > high:
+        reason = limits.format(high, "maximum") if limits else f"the maximum of {high} s"
+        raise SettingError(f"{name}={_shown(text) if len(text) > 20 else value} is above {reason}: use {span}")
+    return value
+
+
+def _shown(text: str) -> str:
+    """A value as a message quotes it: escaped, and cut short when it is long."""
+    text = printable(text)
+    return f"'{text if len(text) <= 60 else text[:57] + '...'}'"
