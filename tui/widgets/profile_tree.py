@@ -29,8 +29,8 @@ from .marks import SessionMark, session_mark
 BROKEN = "\0broken"
 EAGER_LIMIT = 400  # up to this many profiles, every node is open
 FILTER_EAGER_LIMIT = 200  # up to this many rows, every node of a filtered tree is open
-SCREENFUL = 120  # rows built, open, in the first frame: more than the tallest terminal shows
-ROWS_PER_FRAME = 200  # then this many a frame, so a keystroke never waits for the whole tree
+SCREENFUL = 120  # rows built open in the first frame while the pane's height is not known yet
+ROWS_PER_FRAME = 100  # then this many a frame, so a keystroke never waits for the whole tree
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class ProfileTree(Tree[Row]):
         shown = len(forest.profiles) if visible is None else len(visible)
         self.eager = shown <= (EAGER_LIMIT if visible is None else FILTER_EAGER_LIMIT)
         self.pending = [(self.root, iter([name for name in forest.roots if self._shown(name)]))]
-        self._add_rows(SCREENFUL)
+        self._add_rows(self.screenful)
         if not (cursor_on and self.move_to(cursor_on)):
             self.cursor_line = 0
 
@@ -104,11 +104,16 @@ class ProfileTree(Tree[Row]):
 
     def _add(self, parent: TreeNode[Row], name: str) -> None:
         kids = self._kids(name)
-        opened = bool(kids) and (self.eager or len(self.nodes) < SCREENFUL or name in self.opening)
+        opened = bool(kids) and (self.eager or len(self.nodes) < self.screenful or name in self.opening)
         node = parent.add(self.label_for(name), data=Row(name), allow_expand=bool(kids), expand=opened)
         self.nodes[name] = node
         if opened:
             self.pending.append((node, iter(kids)))
+
+    @property
+    def screenful(self) -> int:
+        """Rows the pane shows at once (the first frame builds those, open)."""
+        return self.size.height + 2 if self.size.height else SCREENFUL
 
     def _kids(self, name: str) -> list[str]:
         return [kid for kid in self.forest.kids(name) if self._shown(kid)]

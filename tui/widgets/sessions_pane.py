@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from ..display import printable
 from .marks import session_mark, time_left
 
 
@@ -36,7 +37,7 @@ class SessionsPane(Static):
         for entry in self.entries:
             mark = session_mark(entry, self.margin_seconds, now)
             left = (entry.expiration - now).total_seconds()
-            table.add_row(Text(mark.symbol, style=mark.style), Text(entry.profile, style="bold"),
+            table.add_row(Text(mark.symbol, style=mark.style), Text(printable(entry.profile), style="bold"),
                           Text("MFA session" if entry.kind == "session" else "role", style="dim"),
                           Text(time_left(left), style=mark.style))
         self.update(table)
