@@ -404,63 +404,92 @@ def tui_probe(home: Home, extra: list[str]) -> tuple[dict, int]:
     return json.loads(done.stdout.strip().splitlines()[-1]), done.maxrss_kb
 
 
+def one_user_config(n: int) -> str:
+    """One person with n - 1 roles straight under them: the shape whose first screen was one closed row."""
+    user = "u0000-jdoe"
+    roles = [f"[profile r{index:05d}-{('dev', 'prod', 'stage')[index % 3]}-admin]\nsource_profile = {user}\n"
+             f"role_arn = arn:aws:iam::{account_id(index % 97)}:role/admin-{index}\n" for index in range(n - 1)]
+    return "\n".join([f"[profile {user}]\nmfa_serial = arn:aws:iam::100000000001:mfa/{user}\n", *roles])
+
+
+# (shape, config for n profiles, sizes, where its figures go in the results)
+TUI_SHAPES = (("organisation", generate, TUI_SIZES, "tui"), ("one user", one_user_config, (2000, 10000), "tui_one_user"))
+
+
 def section_tui(root: Path, backend_list, world: World, launches: int, results: dict, profile: bool) -> str:
     launch_rows, key_rows = [], []
     for backend, backend_env in backend_list:
-        for n in TUI_SIZES:
-            config = generate(n)
-            home = make_home(root, backend, backend_env, world, config, credentials=False)
-            base = next(line[9:-1] for line in config.splitlines() if line.startswith("[profile u"))
-            home.hats("add", base, "--env", env={"AWS_ACCESS_KEY_ID": world.key_id,
-                                                 "AWS_SECRET_ACCESS_KEY": world.secret})
-            marks, rss = [], []
-            count = launches if n < 10000 else max(1, launches - 2)
-            for _ in range(count):
-                probe, maxrss = tui_probe(home, [])
-                marks.append(probe["marks"])
-                rss.append(maxrss)
-            first = statistics.median(m["first_screen"] for m in marks) * 1000
-            entry = {"first_screen_ms": first,
-                     "imported_ms": statistics.median(m["imported"] for m in marks) * 1000,
-                     "interpreter_ms": statistics.median(m["interpreter"] for m in marks) * 1000,
-                     "keyring_ready_ms": statistics.median(m["keyring_ready"] for m in marks) * 1000,
-                     "cpu_ms": statistics.median(m["cpu_until_first_screen"] for m in marks) * 1000,
-                     "gc_ms": statistics.median(m["gc_until_first_screen"] for m in marks) * 1000,
-                     "nodes": probe["nodes"], "maxrss_kb": max(rss), "runs": count}
-            results["tui"].setdefault(backend, {})[n] = entry
-            results["rss"][(f"TUI (headless) at {n:,} profiles", backend)] = rss
-            launch_rows.append([backend, f"{n:,}", str(entry["nodes"]), fmt_ms(entry["interpreter_ms"]),
-                                fmt_ms(entry["imported_ms"]), fmt_ms(first), fmt_ms(entry["keyring_ready_ms"]),
-                                fmt_ms(entry["cpu_ms"]), fmt_ms(entry["gc_ms"]),
-                                ("met" if first < 1000 else "MISSED") if n == 2000 else ""])
-            if backend != backend_list[0][0]:
-                continue  # the filter does not touch the keyring: once is enough
-            queries = tui_queries(n)
-            typed = [arg for query in queries for arg in ("--filter", query)]
-            probe, _ = tui_probe(home, typed)
-            keys = probe["keystrokes"]
-            results["tui_keys"][n] = {"queries": queries, "keystrokes": keys, "clear": probe.get("clear", [])}
-            if profile and n == max(TUI_SIZES):  # a run of its own: cProfile doubles the times it sees
-                results["tui_profile"] = tui_probe(home, [*typed, "--profile"])[0]["profile"]
-            worst = max(keys, key=lambda k: k["paint_ms"] or 0)
-            paint = [k["paint_ms"] for k in keys if k["paint_ms"] is not None]
-            settled = [k.get("settled_ms") or k["paint_ms"] for k in keys if k["paint_ms"] is not None]
-            clear = max((k["paint_ms"] or 0) for k in probe.get("clear", [{"paint_ms": 0}]))
-            key_rows.append([f"{n:,}", str(len(keys)),
-                             f"{statistics.median(k['handler_ms'] for k in keys):,.0f} / "
-                             f"{max(k['handler_ms'] for k in keys):,.0f} ms",
-                             f"{statistics.median(paint):,.0f} / {max(paint):,.0f} ms",
-                             f"{statistics.median(settled):,.0f} / {max(settled):,.0f} ms",
-                             f"{statistics.median(k['cpu_ms'] for k in keys):,.0f} / "
-                             f"{max(k['cpu_ms'] for k in keys):,.0f} ms",
-                             f"{statistics.median(k['gc_ms'] for k in keys):,.0f} / "
-                             f"{max(k['gc_ms'] for k in keys):,.0f} ms",
-                             f"{sum(1 for ms in paint if ms >= 50)} of {len(paint)}",
-                             f"{worst['query']!r} ({worst['shown']:,} nodes)", f"{clear:,.0f} ms",
-                             ("met" if max(paint) < 50 else "MISSED") if n == 10000 else ""])
-    text = table(["backend", "profiles", "nodes on screen", "interpreter up", "tui.app imported",
+        for shape, make_config, sizes, key in TUI_SHAPES:
+            for n in sizes:
+                launch_rows.append(tui_launches(root, backend, backend_env, world, make_config(n), n, launches,
+                                                results, key, shape))
+                if shape == "organisation" and backend == backend_list[0][0]:  # the filter never touches the keyring
+                    key_rows.append(tui_keystrokes(results["tui_home"], n, results, profile))
+    results.pop("tui_home", None)
+    return tui_tables(launch_rows, key_rows, results)
+
+
+def tui_launches(root: Path, backend: str, backend_env, world: World, config: str, n: int, launches: int,
+                 results: dict, key: str, shape: str) -> list[str]:
+    """Launch the app `launches` times on this config; its medians go to results[key][backend][n]."""
+    home = make_home(root, backend, backend_env, world, config, credentials=False)
+    base = next(line[9:-1] for line in config.splitlines() if line.startswith("[profile u"))
+    home.hats("add", base, "--env", env={"AWS_ACCESS_KEY_ID": world.key_id,
+                                         "AWS_SECRET_ACCESS_KEY": world.secret})
+    marks, rss = [], []
+    count = launches if n < 10000 else max(1, launches - 2)
+    for _ in range(count):
+        probe, maxrss = tui_probe(home, [])
+        marks.append(probe["marks"])
+        rss.append(maxrss)
+    first = statistics.median(m["first_screen"] for m in marks) * 1000
+    entry = {"first_screen_ms": first,
+             "imported_ms": statistics.median(m["imported"] for m in marks) * 1000,
+             "interpreter_ms": statistics.median(m["interpreter"] for m in marks) * 1000,
+             "keyring_ready_ms": statistics.median(m["keyring_ready"] for m in marks) * 1000,
+             "cpu_ms": statistics.median(m["cpu_until_first_screen"] for m in marks) * 1000,
+             "gc_ms": statistics.median(m["gc_until_first_screen"] for m in marks) * 1000,
+             "nodes": probe["nodes"], "maxrss_kb": max(rss), "runs": count}
+    results.setdefault(key, {}).setdefault(backend, {})[n] = entry
+    if shape == "organisation":
+        results["rss"][(f"TUI (headless) at {n:,} profiles", backend)] = rss
+    results["tui_home"] = home
+    return [backend, shape, f"{n:,}", str(entry["nodes"]), fmt_ms(entry["interpreter_ms"]),
+            fmt_ms(entry["imported_ms"]), fmt_ms(first), fmt_ms(entry["keyring_ready_ms"]),
+            fmt_ms(entry["cpu_ms"]), fmt_ms(entry["gc_ms"]),
+            ("met" if first < 1000 else "MISSED") if n >= 2000 else ""]
+
+
+def tui_keystrokes(home: Home, n: int, results: dict, profile: bool) -> list[str]:
+    """The filter typed one key at a time in the home just launched; one row of the keystroke table."""
+    queries = tui_queries(n)
+    typed = [arg for query in queries for arg in ("--filter", query)]
+    probe, _ = tui_probe(home, typed)
+    keys = probe["keystrokes"]
+    results["tui_keys"][n] = {"queries": queries, "keystrokes": keys, "clear": probe.get("clear", [])}
+    if profile and n == max(TUI_SIZES):  # a run of its own: cProfile doubles the times it sees
+        results["tui_profile"] = tui_probe(home, [*typed, "--profile"])[0]["profile"]
+    worst = max(keys, key=lambda k: k["paint_ms"] or 0)
+    paint = [k["paint_ms"] for k in keys if k["paint_ms"] is not None]
+    settled = [k.get("settled_ms") or k["paint_ms"] for k in keys if k["paint_ms"] is not None]
+    clear = max((k["paint_ms"] or 0) for k in probe.get("clear", [{"paint_ms": 0}]))
+
+    def spread(values) -> str:
+        values = list(values)
+        return f"{statistics.median(values):,.0f} / {max(values):,.0f} ms"
+    return [f"{n:,}", str(len(keys)), spread(k["handler_ms"] for k in keys), spread(paint), spread(settled),
+            spread(k["cpu_ms"] for k in keys), spread(k["gc_ms"] for k in keys),
+            f"{sum(1 for ms in paint if ms >= 50)} of {len(paint)}",
+            f"{worst['query']!r} ({worst['shown']:,} nodes)", f"{clear:,.0f} ms",
+            ("met" if max(paint) < 50 else "MISSED") if n == 10000 else ""]
+
+
+def tui_tables(launch_rows: list[list[str]], key_rows: list[list[str]], results: dict) -> str:
+    text = table(["backend", "shape", "profiles", "nodes on screen", "interpreter up", "tui.app imported",
                   "first screen", "keyring open", "CPU to first screen", "of which GC",
-                  "target <1 s at 2,000"], launch_rows)
+                  "target <1 s from 2,000"], launch_rows)
+    text += ("\n\nShapes: organisation is bench/configs.py (a base user per 20 profiles, chains of up to "
+             "three roles); one user is a single base user with every other profile a role straight under it.")
     text += "\n\nPer keystroke (filter typed one key at a time; median / worst):\n\n"
     text += table(["profiles", "keys", "handler (match scan + tree.show)", "key -> painted",
                    "key -> all rows added", "CPU per key", "GC per key", "keys >=50 ms", "worst key", "Esc -> painted",

@@ -222,3 +222,25 @@ def test_web_identity_reads_the_token_file_for_each_call(hats, world, sources):
     refused = hats.run("exec", "gha", "--renew", "--", "true")
     assert refused.returncode == 5
     assert "InvalidIdentityToken" in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
+# -- the app's tree ---------------------------------------------------------------------------
+async def test_the_tree_roots_each_source_with_its_own_mark(app_env):
+    """Each base that is not a key is a root, tagged by its source, with the roles it sources under it."""
+    from tests.test_tui import SIZE, make_app, settle
+
+    add_profiles(app_env, "\n[profile build]\ncredential_process = /bin/true\n"
+                          f"\n[profile deploy]\nsource_profile = build\nrole_arn = {DEPLOYER}\n"
+                          f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n"
+                          f"\n[profile gha]\nrole_arn = {DEPLOYER}\nweb_identity_token_file = /run/token\n")
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        tree = app.main.tree
+        roots = {node.data.name: node for node in tree.root.children if node.data}
+        assert {"build", "box", "gha", "jan-work"} <= set(roots)
+        assert [child.data.name for child in roots["build"].children] == ["deploy"]
+        labels = {name: tree.label_for(name).plain for name in ("build", "box", "gha", "jan-work", "deploy")}
+        assert "process" in labels["build"] and "EC2 role" in labels["box"] and "web identity" in labels["gha"]
+        assert not any(tag in labels["jan-work"] + labels["deploy"] for tag in ("process", "EC2", "web identity"))
+        assert not {"build", "deploy", "box", "gha"} & set(tree.forest.broken)

@@ -30,11 +30,13 @@ class Recorder:
 
     def __init__(self):
         self.calls = []
+        self.held: list[bool] = []  # per call: whether the app kept the output up until a key
 
-    def __call__(self, argv, env):
+    def __call__(self, argv, env, hold=False):
         done = subprocess.run(["aws", "sts", "get-caller-identity", "--output", "json"], env=env,
                               capture_output=True, text=True)
         self.calls.append((argv, env, done))
+        self.held.append(hold)
         return done.returncode
 
     @property
@@ -147,7 +149,7 @@ async def test_escape_brings_back_the_whole_tree_where_it_was_left(app_env):
         await pilot.press("slash", *"auditor")
         await pilot.pause()
         assert tree_names(app)[:2] == ["jan-work", "auditor"] and "prod-admin" not in tree_names(app)
-        await pilot.press("enter", "j")  # from the filter to its matches, down one
+        await pilot.press("enter")  # from the filter to its matches, the cursor on the match
         await pilot.pause()
         assert app.main.tree.highlighted_profile == "auditor"
         await pilot.press("escape")
@@ -210,6 +212,7 @@ async def test_enter_asks_for_the_code_inline_and_opens_the_role(app_env, world)
         assert recorder.arn == f"arn:aws:sts::{DEV}:assumed-role/dev-admin/jan-work"
         assert world.sts.count("GetSessionToken") == 1
         assert "auditor" in plain(app.main.query_one(SessionsPane))
+        assert recorder.held == [False, False]  # a shell hands the terminal straight back
 
 
 async def test_a_wrong_code_is_shown_in_the_modal_and_can_be_typed_again(app_env, world):
@@ -240,11 +243,17 @@ async def test_escape_cancels_the_modal_cleanly(app_env, world):
         assert app.vault.sessions() == []
 
 
-async def test_the_countdown_turns_amber_then_red_with_a_frozen_clock(app_env, world):
+def app_on_a_movable_clock(app_env, world) -> tuple[HatsApp, dict]:
+    """The app with auditor's and jan-work's sessions cached, its clock set through `moments["now"]`."""
     done = app_env.run("exec", "auditor", "--mfa-token", world.code(), "--", "true")
     assert done.returncode == 0, done.stderr
     moments = {"now": utcnow()}
     app, _ = make_app(clock=lambda: moments["now"])
+    return app, moments
+
+
+async def test_the_countdown_turns_amber_then_red_with_a_frozen_clock(app_env, world):
+    app, moments = app_on_a_movable_clock(app_env, world)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         pane = app.main.query_one(SessionsPane)
@@ -286,6 +295,7 @@ async def test_run_a_command_in_a_role(app_env, world):
         await settle(pilot, app, 0.5)
         argv, env, _ = recorder.calls[-1]
         assert argv[1:] == ["-c", "aws s3 ls"] and env["HATS_PROFILE"] == "long"
+        assert recorder.held == [True]  # a command's output stays up until a key (a shell's never does)
         assert recorder.arn.endswith(":assumed-role/long/jan-work")
 
 

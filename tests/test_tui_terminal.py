@@ -200,16 +200,16 @@ def test_pick_a_role_type_the_code_use_the_shell_and_come_back(hats, world):
 
         pane.wait_for("the profile tree", lambda s: "profiles" in s and "jan-work" in s and "prod-admin" in s)
 
-        # `/` opens the filter and focuses it, Enter hands the keys back to the tree, j moves from
-        # jan-work to auditor. "/auditor" goes in one burst, as a paste or a fast typist sends it:
-        # every key after / reaches the filter, none the tree's one-key bindings (a: add, o: console).
+        # `/` opens the filter and focuses it, Enter hands the keys back to the tree, its cursor on
+        # auditor, not on jan-work kept above it. "/auditor" goes in one burst, as a paste or a fast
+        # typist sends it: every key after / reaches the filter, none the tree's one-key bindings
+        # (a: add, o: console).
         pane.type("/auditor")
-        pane.wait_for("the filtered tree", lambda s: "─ auditor" in s and "prod-admin" not in s)
+        pane.wait_for("the filtered tree", lambda s: "○ auditor" in s and "prod-admin" not in s)
         # the footer follows a focus change a frame or more later, so wait for it too
-        pane.wait_for("the filter to have the focus", lambda s: not tree_has_focus(s) and "─ auditor" in s)
+        pane.wait_for("the filter to have the focus", lambda s: not tree_has_focus(s) and "○ auditor" in s)
         pane.send("Enter")
         pane.wait_for("the tree to have the focus", tree_has_focus)
-        pane.send("j")
         pane.wait_for_text("chain to auditor")
         assert f"arn:aws:iam::{DEV}:role/auditor" in pane.captures[-1]
         pane.send("Enter")
@@ -269,3 +269,76 @@ def shows(screen: str, secret: str, piece: int = 16) -> bool:
     """Whether any part of the secret is on the screen, even wrapped over lines or inside a box."""
     piece = min(piece, len(secret))
     return any(secret[start:start + piece] in screen for start in range(len(secret) - piece + 1))
+
+
+def test_an_auto_typed_key_lands_in_its_fields_and_the_secret_is_never_shown(hats, world):
+    """A password manager types the key id, Tab, the secret and Enter in one burst; the Tab must
+    move the focus before the secret arrives, so the secret lands in the masked field."""
+    pane = Pane(hats.env, hats.home)
+    try:
+        pane.start([sys.executable, "-m", "tui"])
+        pane.wait_for_text("Enter opens a shell")  # the keyring is open: `a` can act
+        pane.send("a")
+        pane.wait_for_text("Access key for jan-work")
+        pane.send(world.key_id, "Tab", world.secret, "Enter")  # one send-keys call: one burst
+        screen = pane.wait_for_text(f"Stored the key {world.key_id} for jan-work")
+        assert "Access key for" not in screen
+        pane.send("q")
+        assert pane.wait_for_exit() == 0
+    finally:
+        pane.stop()
+    # the key the burst stored is the right one: STS takes it
+    done = hats.run("exec", "jan-work", "--mfa-token", world.code(), "--",
+                    "aws", "sts", "get-caller-identity", "--query", "Arn", "--output", "text")
+    assert done.returncode == 0 and done.stdout.strip().endswith(":user/jan-work"), done.stderr
+    leaks = [number for number, screen in enumerate(pane.captures) if shows(screen, world.secret)]
+    assert leaks == [], f"the secret is on screen in captures {leaks}"
+
+
+def test_a_commands_output_stays_until_a_key_is_pressed(hats, world):
+    """`!` runs one command; like lazygit, its output stays on the bare terminal until a key."""
+    hats.add_key()
+    pane = Pane(hats.env, hats.home)
+    try:
+        pane.start([sys.executable, "-m", "tui"])
+        pane.wait_for_text("Enter opens a shell")  # the keyring is open
+        pane.send("!")
+        pane.wait_for_text("Run in jan-work")
+        pane.type("echo hats-said-$((6*7))")
+        pane.send("Enter")
+        pane.wait_for_text("MFA code for jan-work")
+        pane.type(world.code())
+        pane.send("Enter")
+        pane.wait_for("the command's output", lambda s: "hats-said-42" in s and "press any key" in s)
+        time.sleep(1.5)
+        held = pane.capture()
+        assert "hats-said-42" in held and "exited with 0: press any key to return to hats" in held, held
+        assert "profiles" not in held, "the app came back by itself"
+        pane.send("q")  # any key: this one goes to the prompt, it must not quit the app
+        back = pane.wait_for("the app again", lambda s: "profiles" in s and "echo in jan-work exited with 0" in s)
+        assert "hats-said-42" not in back
+        pane.send("q")
+        assert pane.wait_for_exit() == 0
+    finally:
+        pane.stop()
+
+
+def test_filter_and_enter_in_one_burst_open_the_role_typed(hats, world):
+    """/dev-infra, Enter, Enter sent at once: the cursor is on dev-infra, not on the base user or
+    the role kept above it for context, so the second Enter asks the code for dev-infra."""
+    with open(hats.home / ".aws/config", "a") as config:
+        config.write(f"\n[profile dev-infra]\nsource_profile = dev-hop\nrole_arn = arn:aws:iam::{DEV}:role/dev-infra\n")
+    hats.add_key()
+    pane = Pane(hats.env, hats.home)
+    try:
+        pane.start([sys.executable, "-m", "tui"])
+        pane.wait_for_text("Enter opens a shell")  # the keyring is open
+        pane.send("/", "d", "e", "v", "-", "i", "n", "f", "r", "a", "Enter", "Enter")
+        screen = pane.wait_for_text("MFA code for dev-infra")
+        assert world.serial in screen
+        pane.send("Escape")
+        pane.wait_for_text("MFA cancelled")
+        pane.send("q")
+        assert pane.wait_for_exit() == 0
+    finally:
+        pane.stop()

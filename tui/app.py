@@ -13,24 +13,29 @@ import gc
 import os
 import shlex
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from .credentials import long_term_key, utcnow
+from .engine import Engine, Policy
 from .errors import ConfigError, HatsError
 from .forest import build_forest
-from .profiles import ProfileSet, load
+from .profiles import ProfileSet, config_path, load
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.mfa import MfaScreen, ModalMfa
 from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
-from .engine import Engine, Policy
+from .widgets.chain_view import ChainView
 from .widgets.sessions_pane import SessionsPane
+
+ENGINE_LABEL = "hats (app)"  # how other runs name this one while it asks for a code
 
 
 class HatsApp(App):
@@ -69,6 +74,12 @@ class HatsApp(App):
         self.session_entries: list = []
         self.vault_opener = vault_opener
 
+    @dataclass
+    class Warned(Message):
+        """A one-line warning (the vault's repairs), posted from any thread."""
+
+        text: str
+
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
@@ -90,6 +101,9 @@ class HatsApp(App):
             self.profiles = ProfileSet({})
             self.status(str(error), error=True)
         forest = build_forest(self.profiles)
+        if not self.profiles and not self.main.query("#status.error"):
+            path = config_path()
+            self.main.show_welcome(_home_relative(str(path)), path.exists())
         # Thousands of profiles live as long as the app: out of the collector's
         # full passes, which otherwise walk them all mid-keystroke (60-90 ms). And
         # fewer passes: a keystroke builds and drops a few thousand objects.
@@ -101,17 +115,21 @@ class HatsApp(App):
     def open_vault(self) -> None:
         from .vault import open_vault
 
-        opener = self.vault_opener or open_vault
-        vault = opener(self.backend, passphrase=self.ask_passphrase)
+        if self.vault_opener:
+            vault = self.vault_opener(self.backend, passphrase=self.ask_passphrase)
+            vault.warn = self.warn_from_anywhere
+        else:
+            vault = open_vault(self.backend, passphrase=self.ask_passphrase, warn=self.warn_from_anywhere)
         vault.profiles_with_keys()  # the first read: unlocks, or fails here rather than later
         self.call_from_thread(self._vault_ready, vault)
 
     def _vault_ready(self, vault) -> None:
         self.vault = vault
-        self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy,
+        self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy, label=ENGINE_LABEL,
                              notify=lambda text: self.call_from_thread(self.status, text))
-        if not self.main.query("#status.error"):  # keep a config error in view
-            self.status(f"{len(self.profiles)} profiles. Enter opens a shell in the highlighted one.")
+        if not self.main.query("#status.error, #status.warning"):  # keep a config error or a repair in view
+            self.status(f"{len(self.profiles)} profiles. Enter opens a shell in the highlighted one."
+                        if self.profiles else "No profiles yet: the steps above get you started.")
         self.load_sessions()
 
     @work(thread=True, group="vault", exit_on_error=False)
@@ -137,6 +155,7 @@ class HatsApp(App):
             panes.first().set_entries(self.session_entries, margin, now)
         else:
             panes.first().tick(now)
+            self.main.query_one(ChainView).tick(now)
         for tree in trees:
             tree.refresh_marks(self.session_entries, margin, now)
 
@@ -257,16 +276,20 @@ class HatsApp(App):
 
         argv = None if command is None else [user_shell(os.environ), "-c", command]
         with role_child(self.engine, name, session, argv, serve=command is None) as (argv, env):
-            code = self.spawn(argv, env)
+            code = self.spawn(argv, env, hold=command is not None)
         what = "shell" if command is None else shlex.split(command)[0] if command.strip() else "command"
         self.status(f"{what} in {name} exited with {code}.", error=code != 0)
 
-    def spawn(self, argv: list[str], env: dict[str, str]) -> int:
-        """Hand the terminal to a child and take it back when it exits."""
+    def spawn(self, argv: list[str], env: dict[str, str], hold: bool = False) -> int:
+        """Hand the terminal to a child and take it back when it exits; with `hold`, once a key is
+        pressed, so a command's output can be read (a shell's screen is the person's own)."""
         from .shell import run_child
 
         with self.suspend():
-            return run_child(argv, env)
+            code = run_child(argv, env)
+            if hold:
+                wait_for_a_key(f"exited with {code}")
+            return code
 
     @work(thread=True, group="vault", exit_on_error=False)
     def clear_sessions(self, name: str) -> None:
@@ -299,7 +322,41 @@ class HatsApp(App):
             self.screen.dismiss()
 
     def status(self, text: str, error: bool = False) -> None:
-        self.main.set_status(text, error)
+        self.main.set_status(text, "error" if error else "info")
+
+    def warn_from_anywhere(self, text: str) -> None:
+        self.post_message(self.Warned(text))  # post_message is thread-safe, and never waits
+
+    @on(Warned)
+    def show_warning(self, message: Warned) -> None:
+        self.main.set_status(f"warning: {message.text}", "warning")
+
+
+def _home_relative(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path
+
+
+def wait_for_a_key(what: str) -> None:
+    """On the bare terminal, between a command and the app's return: "press any key", as lazygit does."""
+    import select
+    import sys
+    import termios
+    import tty
+
+    if not sys.stdin.isatty():
+        return
+    fd = sys.stdin.fileno()
+    sys.stdout.write(f"\n\x1b[2m[{what}: press any key to return to hats]\x1b[0m")
+    sys.stdout.flush()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        os.read(fd, 1)
+        while select.select([fd], [], [], 0.05)[0]:  # the rest of an arrow's or F-key's sequence
+            os.read(fd, 64)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def run(backend: str | None = None) -> int:

@@ -3,7 +3,8 @@
 A role used as the source of another role carries that role beneath it, so a
 chain reads top to bottom. Profiles that fit nowhere (a broken chain, a
 credential_process) go to a separate list with the reason. The fuzzy filter
-keeps the chain context of every match: the ancestors of a match stay visible.
+keeps the chain context of every match: the ancestors of a match stay visible,
+and names the match the cursor goes to (never an ancestor kept for context).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Forest:
     parent: dict[str, str] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)  # name -> why it fits nowhere
     haystack: dict[str, str] = field(default_factory=dict)  # name -> what the filter searches
+    named: dict[str, str] = field(default_factory=dict)  # a name as a query reads it -> the name
 
     def kids(self, name: str) -> list[str]:
         return self.children.get(name, [])
@@ -39,10 +41,11 @@ def build_forest(profiles: ProfileSet) -> Forest:
     forest = Forest(profiles)
     for profile in sorted(profiles, key=lambda p: p.name):
         forest.haystack[profile.name] = search_text(profile)
+        forest.named[normal_query(profile.name)] = profile.name
         reason = _misfit(profiles, profile)
         if reason:
             forest.broken[profile.name] = reason
-        elif not profile.is_role or profile.source_profile == profile.name:
+        elif not profile.is_role_hop or profile.source_profile == profile.name or profile.credential_source:
             forest.roots.append(profile.name)
         else:
             forest.parent[profile.name] = profile.source_profile
@@ -51,8 +54,6 @@ def build_forest(profiles: ProfileSet) -> Forest:
 
 
 def _misfit(profiles: ProfileSet, profile: Profile) -> str | None:
-    if profile.credential_process:
-        return "uses credential_process; hats keeps keys in the keyring"
     try:
         profiles.chain(profile.name)
     except ConfigError as error:
@@ -114,6 +115,7 @@ class Filter:
         self.forest = forest
         self.query = ""
         self.matches: list[str] | None = None
+        self.shown: set[str] | None = None
 
     def visible(self, query: str) -> set[str] | None:
         """The profiles to show: matches and their ancestors. None: show all."""
@@ -121,4 +123,27 @@ class Filter:
         narrowing = self.matches is not None and query.startswith(self.query)
         self.matches = matching(self.forest, query, self.matches if narrowing else None)
         self.query = query
-        return None if self.matches is None else with_ancestors(self.forest, self.matches)
+        self.shown = None if self.matches is None else with_ancestors(self.forest, self.matches)
+        return self.shown
+
+    def best(self) -> str | None:
+        """Where the cursor goes: the profile named as typed, else the first matching row."""
+        if not self.matches or self.shown is None:
+            return None
+        matches = set(self.matches)
+        named = self.forest.named.get(self.query)
+        if named in matches and named not in self.forest.broken:
+            return named
+        return first_match(self.forest, matches, self.shown)
+
+
+def first_match(forest: Forest, matches: set[str], shown: set[str]) -> str | None:
+    """The first row, top to bottom, that is a match: roots in order, each one's roles beneath it."""
+    for group in (forest.roots, list(forest.broken)):
+        stack = [name for name in reversed(group) if name in shown]
+        while stack:
+            name = stack.pop()
+            if name in matches:
+                return name
+            stack.extend(kid for kid in reversed(forest.kids(name)) if kid in shown)
+    return None

@@ -10,16 +10,31 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 
+from ..display import printable
 from ..errors import ConfigError
 from ..forest import Filter, Forest
 from ..widgets.chain_view import ChainView
+from ..widgets.inputs import FieldInput
 from ..widgets.profile_tree import ProfileTree
 from ..widgets.sessions_pane import SessionsPane
+from ..widgets.welcome import Welcome
+
+
+class FilterBox(FieldInput):
+    """Enter hands the keys to the tree at once, the filter applied, so a second Enter in the
+    same burst (or typed fast) opens the match instead of landing here again."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter" and self.screen.focused is self:
+            self._pass_on(event, None)
+            self.screen.submit_filter()
 
 
 class MainScreen(Screen):
     """The filter shows its matches in a second tree, so Esc brings back the
-    whole tree as it was left, cursor and all, without building it again."""
+    whole tree as it was left, cursor and all, without building it again.
+    The cursor of the matches sits on the best match, never on a row kept
+    only for context, so / name Enter Enter opens the role typed."""
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter profiles as you type"),
@@ -29,12 +44,13 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="left"):
-                yield Input(placeholder="filter: name, account, alias, role, region", id="filter")
+                yield FilterBox(placeholder="filter: name, account, alias, role, region", id="filter")
                 yield ProfileTree(id="profiles")
                 yield ProfileTree(id="matches")
             with Vertical(id="right"):
                 yield ChainView(id="chain")
                 yield SessionsPane(id="sessions")
+            yield Welcome(id="welcome")
         with Horizontal(id="status-bar"):
             yield Static("", id="status")
             yield Static("", id="banner")
@@ -43,11 +59,14 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one("#matches").display = False
+        self.query_one("#welcome").display = False
         self.query_one("#profiles").border_title = "profiles"
         self.query_one("#matches").border_title = "profiles (filtered)"
         self.query_one(ChainView).show_nothing()
         self.filter: Filter | None = None
         self.typing_filter = False  # from / until the filter loses focus
+        self.slash_unhandled = False  # a / seen on its way to its binding, which has not opened the filter yet
+        self.filter_submitted = False  # the filter was submitted since that /
 
     @property
     def tree(self) -> ProfileTree:
@@ -65,21 +84,37 @@ class MainScreen(Screen):
         self.apply_filter(self.query_one("#filter", Input).value)
         self.tree.focus()
 
+    def show_welcome(self, config_file: str, exists: bool) -> None:
+        """No profile at all: say how to start instead of showing empty panes."""
+        self.query_one(Welcome).show(config_file, exists)
+        for pane, shown in (("#left", False), ("#right", False), ("#welcome", True)):
+            self.query_one(pane).display = shown
+
     # -- the filter -----------------------------------------------------------
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        submitted_already = self.slash_unhandled and self.filter_submitted  # / and Enter came in one burst
+        self.slash_unhandled = self.filter_submitted = False
+        if not submitted_already:
+            self.set_focus(box)  # at once: keys read after this are the filter's
 
     def on_key(self, event: events.Key) -> None:
         """Keys typed right after / (a paste, a fast typist) are queued to the tree before the
-        filter opens: they belong to the filter, not to the tree's one-key bindings."""
+        filter opens: they belong to the filter, not to the tree's one-key bindings, and an
+        Enter among them ends the filter as it would in the filter box."""
+        box = self.query_one("#filter", Input)
         if event.key == "slash":
-            self.typing_filter = True
-        elif self.typing_filter and event.is_printable:
-            self.query_one("#filter", Input).insert_text_at_cursor(event.character)
-            event.stop()
-            event.prevent_default()
+            self.typing_filter, self.slash_unhandled, self.filter_submitted = True, True, False
+            return  # on to its binding, which opens the filter
+        if self.typing_filter and event.is_printable:
+            box.insert_text_at_cursor(event.character)
+        elif self.typing_filter and event.key == "enter":  # the filter box takes its own Enter: this came via the tree
+            self.submit_filter()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if event.widget.id == "filter":
@@ -91,11 +126,11 @@ class MainScreen(Screen):
             box.value = ""
             box.display = False
             self.apply_filter("")
-            self.tree.focus()
+            self.set_focus(self.tree)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.apply_filter(event.value)
+        if event.input.id == "filter":  # the value now: a burst's Enter may have applied it already
+            self.apply_filter(event.input.value)
 
     def apply_filter(self, query: str) -> None:
         if self.filter is None:
@@ -103,15 +138,21 @@ class MainScreen(Screen):
         names = self.filter.visible(query)
         matches = self.query_one("#matches", ProfileTree)
         if names is not None and (names != matches.shown_names or matches.forest is not self.filter.forest):
-            matches.show(self.filter.forest, names)  # a longer query often shows the same rows
+            matches.show(self.filter.forest, names, cursor_on=self.filter.best())
+        elif names is not None:  # a longer query often shows the same rows, and may name one of them
+            best = self.filter.best()
+            if best is not None and best != matches.highlighted_profile:
+                matches.move_to(best)
         if matches.display != (names is not None):
             matches.display = names is not None
             self.query_one("#profiles").display = names is None
             self.show_chain(self.tree.highlighted_profile)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            self.tree.focus()
+    def submit_filter(self) -> None:
+        """Enter: the filter applied as it reads now, the keys to its tree at once."""
+        self.apply_filter(self.query_one("#filter", Input).value)
+        self.typing_filter, self.filter_submitted = False, True
+        self.set_focus(self.tree)
 
     # -- the chain of the highlighted profile ---------------------------------
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -130,25 +171,20 @@ class MainScreen(Screen):
             view.show_problem(name, str(error))
             return
         from ..chains import describe_chain
+        from ..credentials import SessionKind
 
-        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds),
-                       self._mfa_session_left(chain[0].name))
-
-    def _mfa_session_left(self, base: str) -> float | None:
-        """Seconds the base user's MFA session can still be used, if one is live."""
-        app = self.app
-        now, margin = app.clock(), app.policy.refresh_margin.total_seconds()
-        for entry in app.session_entries:
-            if entry.kind == "session" and entry.profile == base:
-                left = (entry.expiration - now).total_seconds() - margin
-                return left if left > 0 else None
-        return None
+        expiry = next((entry.expiration for entry in app.session_entries
+                       if entry.kind is SessionKind.MFA_SESSION and entry.profile == chain[0].name), None)
+        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds), app.clock(),
+                       expiry, app.policy.refresh_margin.total_seconds())
 
     def set_banner(self, text: str) -> None:
         for banner in self.query("#banner"):
             banner.update(Text(text))
 
-    def set_status(self, text: str, error: bool = False) -> None:
+    def set_status(self, text: str, kind: str = "info") -> None:
+        """`kind`: info, warning or error; a warning or an error stays until the next message."""
         for status in self.query("#status"):  # none while the app closes
-            status.update(Text(text))  # never markup: errors quote config text like [profile x]
-            status.set_class(error, "error")
+            status.update(Text(printable(text)))  # never markup: errors quote config text like [profile x]
+            status.set_class(kind == "error", "error")
+            status.set_class(kind == "warning", "warning")

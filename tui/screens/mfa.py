@@ -9,6 +9,7 @@ the user types again; the app closes it when the call is done.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +18,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, LoadingIndicator
 
+from ..display import printable
 from ..errors import MfaError
+from ..widgets.inputs import CodeInput
 
 
 class MfaScreen(ModalScreen[None]):
@@ -30,9 +33,9 @@ class MfaScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="mfa-dialog", classes="dialog"):
-            yield Label(Text.assemble("MFA code for ", (self.profile, "bold")), id="mfa-title")
-            yield Label(Text(self.serial), id="mfa-device", classes="dim")
-            yield Input(placeholder="6 digits", restrict=r"\d{0,6}", max_length=6, id="mfa-code")
+            yield Label(Text.assemble("MFA code for ", (printable(self.profile), "bold")), id="mfa-title")
+            yield Label(Text(printable(self.serial)), id="mfa-device", classes="dim")
+            yield CodeInput(placeholder="6 digits", restrict=r"\d{0,6}", max_length=6, id="mfa-code")
             yield Label(Text(self.refused or ""), id="mfa-error", classes="error")
             yield LoadingIndicator(id="mfa-spinner")
             yield Label("Enter submits · Esc cancels", classes="dim")
@@ -80,7 +83,14 @@ class ModalMfa:
     def __call__(self, serial: str, profile: str, refused: str | None) -> str:
         answer: Future = Future()
         self.app.call_from_thread(self._ask, serial, profile, refused, answer)
-        code = answer.result()
+        while True:
+            try:
+                code = answer.result(timeout=0.5)
+                break
+            except FutureTimeout:
+                if not self.app.is_running:  # the app quit with the modal open: this worker must not outlive it
+                    code = None
+                    break
         if code is None:
             raise MfaError("MFA cancelled")
         return code

@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from ..display import printable
+from ..widgets.inputs import FieldInput
+
 
 class CommandScreen(ModalScreen[str | None]):
     """Asks for a command line to run in a role."""
@@ -21,7 +24,7 @@ class CommandScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-dialog", classes="dialog"):
-            yield Label(Text.assemble("Run in ", (self.profile, "bold")))
+            yield Label(Text.assemble("Run in ", (printable(self.profile), "bold")))
             yield Input(placeholder="aws sts get-caller-identity", id="command-line")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -32,7 +35,10 @@ class CommandScreen(ModalScreen[str | None]):
 
 
 class AddKeyScreen(ModalScreen[tuple[str, str] | None]):
-    """Asks for an access key id and its secret (masked, never echoed)."""
+    """Asks for an access key id and its secret (masked, never echoed).
+
+    Its fields take a password manager's auto-type (key id, Tab, secret, Enter in one burst).
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="add-key.cancel")]
 
@@ -42,9 +48,9 @@ class AddKeyScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-key-dialog", classes="dialog"):
-            yield Label(Text.assemble("Access key for ", (self.profile, "bold")))
-            yield Input(placeholder="Access key id (AKIA...)", id="key-id")
-            yield Input(placeholder="Secret access key", password=True, id="key-secret")
+            yield Label(Text.assemble("Access key for ", (printable(self.profile), "bold")))
+            yield FieldInput(placeholder="Access key id (AKIA...)", id="key-id", enter_moves_on=True)
+            yield FieldInput(placeholder="Secret access key", password=True, id="key-secret")
             yield Label(Text(self.error), id="add-key-error", classes="error")
 
     def on_mount(self) -> None:

@@ -1,56 +1,79 @@
-"""The chain pane: every hop from the long-term key to the highlighted role."""
+"""The chain pane: every hop from the long-term key to the highlighted role.
+
+The MFA session's time left is recomputed from the app's clock on each tick,
+from the same expiry the sessions pane counts down, so the two agree.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from ..chains import Hop
+from ..display import printable
 from .marks import time_left
 
 
 class ChainView(Static):
     """Shows the hops of one chain and which of them takes the MFA code."""
 
-    def show_hops(self, profile: str, hops: list[Hop], mfa_session_left: float | None = None) -> None:
-        """`mfa_session_left`: how long the base user's live MFA session still covers a GetSessionToken hop."""
-        self.border_title = f"chain to {profile}"
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hops: list[Hop] = []
+        self.mfa_expiry: datetime | None = None
+        self.margin_seconds = 300.0
+
+    def show_hops(self, profile: str, hops: list[Hop], now: datetime,
+                  mfa_expiry: datetime | None = None, margin_seconds: float = 300.0) -> None:
+        """`mfa_expiry`: when the base user's cached MFA session ends, if there is one."""
+        self.border_title = Text(f"chain to {printable(profile)}")
+        self.hops, self.mfa_expiry, self.margin_seconds = hops, mfa_expiry, margin_seconds
+        self.tick(now)
+
+    def tick(self, now: datetime) -> None:
+        if not self.hops:
+            return
+        left = None if self.mfa_expiry is None else (self.mfa_expiry - now).total_seconds()
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", justify="right")
         table.add_column()
-        for number, hop in enumerate(hops):
+        for number, hop in enumerate(self.hops):
             if number:
                 table.add_row("", Text("│ AssumeRole", style="dim"))
-            table.add_row(str(number), Text(hop.profile, style="bold").append(f"  {hop.principal}", style="dim"))
-            for label, value in self._details(hop, mfa_session_left if number == 0 else None):
+            table.add_row(str(number), Text(printable(hop.profile), style="bold")
+                          .append(f"  {printable(hop.principal)}", style="dim"))
+            for label, value in self._details(hop, left if number == 0 else None):
                 table.add_row(label, value)
         self.update(table)
 
     def show_problem(self, profile: str, problem: str) -> None:
-        self.border_title = f"chain to {profile}"
-        self.update(Text(problem, style="red"))
+        self.hops = []
+        self.border_title = Text(f"chain to {printable(profile)}")
+        self.update(Text(printable(problem), style="red"))
 
     def show_nothing(self) -> None:
+        self.hops = []
         self.border_title = "chain"
         self.update(Text("Highlight a profile to see its chain.", style="dim"))
 
-    @staticmethod
-    def _details(hop: Hop, mfa_session_left: float | None):
+    def _details(self, hop: Hop, mfa_session_left: float | None):
         if hop.account:
             yield "account", Text(hop.account)
         if hop.role_arn:
-            yield "role", Text(hop.role_arn)
+            yield "role", Text(printable(hop.role_arn))
         if hop.external_id:
-            yield "external id", Text(hop.external_id)
+            yield "external id", Text(printable(hop.external_id))
         if hop.session_name:
-            yield "session", Text(hop.session_name)
+            yield "session", Text(printable(hop.session_name))
         if hop.duration:
             yield "duration", Text(_duration(hop.duration))
-        if hop.needs_code and mfa_session_left:
-            yield "MFA", Text(f"session live for {time_left(mfa_session_left)}: no code needed", style="green")
+        if hop.needs_code and mfa_session_left is not None and mfa_session_left > self.margin_seconds:
+            yield "MFA", Text(f"session {time_left(mfa_session_left)} left: no code needed", style="green")
         elif hop.needs_code:
-            yield "MFA", Text(f"code needed here: {hop.mfa_serial}", style="bold #ffaf00")
+            yield "MFA", Text(f"code needed here: {printable(hop.mfa_serial or '')}", style="bold #ffaf00")
 
 
 def _duration(seconds: int) -> str:

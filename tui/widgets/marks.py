@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+from ..chains import BaseKind, base_kind
+
 EXPIRING_SECONDS = 600
 
 
@@ -42,3 +44,14 @@ def time_left(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+SOURCE_TAGS = {"Environment": "env keys", "Ec2InstanceMetadata": "EC2 role", "EcsContainer": "container role"}
+
+
+def base_tag(chain) -> str | None:
+    """How a base that is not a key gets its credentials, as a row names it; None for a key."""
+    kind = base_kind(chain)
+    if kind is BaseKind.SOURCE:
+        return SOURCE_TAGS.get(chain[0].credential_source or "", "credential_source")
+    return {BaseKind.PROCESS: "process", BaseKind.WEB_IDENTITY: "web identity"}.get(kind)

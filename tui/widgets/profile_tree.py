@@ -1,14 +1,17 @@
 """The profiles pane: base users at the roots, each role beneath its source.
 
-Nodes are built lazily: a node's children are added when it is first
-expanded, so a config with thousands of profiles opens at once. A filter
-builds a tree of the matches and their ancestors, all expanded when few;
-a tree with many roots is built a screenful at a time, one per frame, so the
-first rows paint at once.
+The tree is built top to bottom, depth first, a frame at a time: the first
+frame adds a screenful of rows with every node in it open, so the first
+screen shows roles at any size; the rest follows a chunk a frame, and what
+lies beyond the first screenful is added closed, its roles built when it is
+first expanded. A small config (or a filter with few matches) opens every
+node. Rows start with the session mark, so a narrow pane cuts the account,
+never the mark; names and aliases are shown through `printable`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,13 +22,15 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..colors import account_color, account_label
+from ..display import printable
 from ..forest import Forest
-from .marks import SessionMark, session_mark
+from .marks import SessionMark, base_tag, session_mark
 
 BROKEN = "\0broken"
-EAGER_LIMIT = 400  # below this many profiles, open every node at start
-FILTER_EAGER_LIMIT = 200  # below this many matches, open every node of a filtered tree
-ROOTS_PER_FRAME = 50  # about a screenful: the first frame shows the top, the rest follow a frame each
+EAGER_LIMIT = 400  # up to this many profiles, every node is open
+FILTER_EAGER_LIMIT = 200  # up to this many rows, every node of a filtered tree is open
+SCREENFUL = 120  # rows built open in the first frame while the pane's height is not known yet
+ROWS_PER_FRAME = 100  # then this many a frame, so a keystroke never waits for the whole tree
 
 
 @dataclass(frozen=True)
@@ -52,59 +57,122 @@ class ProfileTree(Tree[Row]):
         self.session_marks: dict[str, SessionMark] = {}
         self.account_colors: dict[str, str] = {}
         self.labels: dict[str, Text] = {}  # built once per profile, until the session marks change
-        self.building = 0  # which show() the pending roots belong to
-        self.complete = True  # every root of the last show() has been added
+        self.nodes: dict[str, TreeNode[Row]] = {}  # the rows built so far, by profile
+        self.pending: list[tuple[TreeNode[Row], Iterator[str]]] = []  # open nodes whose roles are still to add
+        self.eager = True
+        self.opening: set[str] = set()  # the chain above a row the cursor is sent to: built open
+        self.complete = True  # every row of the last show() has been added
+        self.frame_booked = False  # the next frame will add a chunk
 
     # -- building -----------------------------------------------------------
-    def show(self, forest: Forest, visible: set[str] | None = None) -> None:
+    def show(self, forest: Forest, visible: set[str] | None = None, cursor_on: str | None = None) -> None:
         if forest is not self.forest:
             self.labels.clear()
             self.account_colors.clear()
         self.forest, self.shown_names = forest, visible
         self.clear()
-        self.building += 1
+        self.nodes, self.opening = {}, set()
         self.complete = False
-        # Open every node only when few will show: a filter matching thousands
-        # stays lazy, so each keystroke builds what is on screen, not all of it.
-        eager = len(forest.profiles) <= EAGER_LIMIT if visible is None else len(visible) <= FILTER_EAGER_LIMIT
-        self._add_roots([name for name in forest.roots if self._shown(name)], eager, self.building)
-        self.cursor_line = 0
+        shown = len(forest.profiles) if visible is None else len(visible)
+        self.eager = shown <= (EAGER_LIMIT if visible is None else FILTER_EAGER_LIMIT)
+        self.pending = [(self.root, iter([name for name in forest.roots if self._shown(name)]))]
+        self._add_rows(self.screenful)
+        if not (cursor_on and self.move_to(cursor_on)):
+            self.cursor_line = 0
 
-    def _add_roots(self, roots: list[str], eager: bool, building: int) -> None:
-        if building != self.building:  # a newer show() cleared the tree
-            return
-        for name in roots[:ROOTS_PER_FRAME]:
-            self._add(self.root, name, eager)
-        if len(roots) > ROOTS_PER_FRAME:
-            self.call_after_refresh(self._add_roots, roots[ROOTS_PER_FRAME:], eager, building)
-        else:
+    def _add_rows(self, rows: int, until: str | None = None) -> None:
+        """Add the next `rows` rows in top-to-bottom order (and on, until `until` is built)."""
+        added = 0
+        while self.pending and (added < rows or (until is not None and until not in self.nodes)):
+            parent, names = self.pending[-1]
+            name = next(names, None)
+            if name is None:
+                self.pending.pop()
+            elif name not in self.nodes:  # a node expanded by hand meanwhile has its roles already
+                self._add(parent, name)
+                added += 1
+        if self.pending and not self.frame_booked:
+            self.frame_booked = True
+            self.call_after_refresh(self._next_frame)
+        elif not self.pending and not self.complete:
             self._add_broken()
             self.complete = True
+
+    def _next_frame(self) -> None:
+        self.frame_booked = False
+        self._add_rows(ROWS_PER_FRAME)  # the pending rows of the latest show(): each show() starts afresh
+
+    def _add(self, parent: TreeNode[Row], name: str) -> None:
+        kids = self._kids(name)
+        opened = bool(kids) and (self.eager or len(self.nodes) < self.screenful or name in self.opening)
+        node = parent.add(self.label_for(name), data=Row(name), allow_expand=bool(kids), expand=opened)
+        self.nodes[name] = node
+        if opened:
+            self.pending.append((node, iter(kids)))
+
+    @property
+    def screenful(self) -> int:
+        """Rows the pane shows at once (the first frame builds those, open)."""
+        return self.size.height + 2 if self.size.height else SCREENFUL
+
+    def _kids(self, name: str) -> list[str]:
+        return [kid for kid in self.forest.kids(name) if self._shown(kid)]
 
     def _add_broken(self) -> None:
         broken = [name for name in self.forest.broken if self._shown(name)]
         if broken:
             group = self.root.add(Text("cannot be used", style="bold red"), data=Row(BROKEN), expand=True)
             for name in broken:
-                group.add_leaf(self._broken_label(name), data=Row(name))
+                self.nodes[name] = group.add_leaf(self._broken_label(name), data=Row(name))
 
     def _shown(self, name: str) -> bool:
         return self.shown_names is None or name in self.shown_names
-
-    def _add(self, parent: TreeNode[Row], name: str, eager: bool) -> None:
-        kids = [kid for kid in self.forest.kids(name) if self._shown(kid)]
-        node = parent.add(self.label_for(name), data=Row(name), allow_expand=bool(kids), expand=eager)
-        if eager:
-            for kid in kids:
-                self._add(node, kid, eager)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Row]) -> None:
         node = event.node
         if node.children or node.data is None or node.data.name == BROKEN:
             return
-        for kid in self.forest.kids(node.data.name):
-            if self._shown(kid):
-                self._add(node, kid, eager=False)
+        self._open(node)
+
+    def _open(self, node: TreeNode[Row]) -> None:
+        """Expand a node built closed, adding its roles (closed) first."""
+        if not node.children:
+            for kid in self._kids(node.data.name):
+                if kid not in self.nodes:
+                    kids = self._kids(kid)
+                    self.nodes[kid] = node.add(self.label_for(kid), data=Row(kid), allow_expand=bool(kids))
+        node.expand()
+
+    # -- the cursor -----------------------------------------------------------
+    def move_to(self, name: str) -> bool:
+        """Put the cursor on a profile's row, building and opening the chain above it; False if not shown."""
+        if self.forest is None or not self._shown(name):
+            return False
+        if name in self.forest.broken:
+            self._add_rows(len(self.forest.profiles))  # the group of those comes last
+        path = [*reversed(self.forest.ancestors(name)), name]
+        self.opening = set(path[:-1])
+        for step in path:
+            if step not in self.nodes:
+                self._add_rows(0, until=step)
+            node = self.nodes.get(step)
+            if node is None:
+                return False
+            if step != name and not node.is_expanded:
+                self._open(node)
+        self.last_line  # noqa: B018 (lays the rows out, which gives each node its line)
+        self.move_cursor(self.nodes[name])
+        return True
+
+    def select_profile(self, name: str) -> bool:
+        return self.move_to(name)
+
+    @property
+    def highlighted_profile(self) -> str | None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.name == BROKEN:
+            return None
+        return node.data.name
 
     # -- labels ---------------------------------------------------------------
     def process_label(self, label: Text | str) -> Text:
@@ -126,14 +194,18 @@ class ProfileTree(Tree[Row]):
     def _label(self, name: str) -> Text:
         profiles = self.forest.profiles
         profile = profiles.get(name)
-        label = Text(name, style="bold")
+        mark = self.session_marks.get(name, SessionMark.NONE)
+        label = Text.assemble((mark.symbol, mark.style), " ", (printable(name), "bold"))
         account = account_label(profile, profile.account_id)
         if account:
-            label.append(f"  {account}", style=self._account_style(name))
-        if profiles.mfa_serial_for(profiles.chain(name)):
+            label.append(f"  {printable(account)}", style=self._account_style(name))
+        chain = profiles.chain(name)
+        if chain[0].name == name:
+            tag = base_tag(chain)
+            if tag:
+                label.append(f"  {tag}", style="italic #d7af87")
+        if profiles.mfa_serial_for(chain):
             label.append("  MFA", style="italic #87afd7")
-        mark = self.session_marks.get(name, SessionMark.NONE)
-        label.append(f"  {mark.symbol}", style=mark.style)
         return label
 
     def _account_style(self, name: str) -> str:
@@ -145,38 +217,15 @@ class ProfileTree(Tree[Row]):
         return self.account_colors[name]
 
     def _broken_label(self, name: str) -> Text:
-        label = Text(name, style="bold")
-        label.append(f"  {self.forest.broken[name]}", style="red")
-        return label
+        return Text.assemble((printable(name), "bold"), (f"  {printable(self.forest.broken[name])}", "red"))
 
     def refresh_marks(self, entries, margin_seconds: float, now: datetime) -> None:
-        """Recolour the session marks of the nodes that exist."""
-        marks = {entry.profile: session_mark(entry, margin_seconds, now) for entry in entries
-                 if entry.kind in ("role", "session")}
+        """Recolour the session marks of the rows built so far."""
+        marks = {entry.profile: session_mark(entry, margin_seconds, now) for entry in entries}
         if marks == self.session_marks:
             return
         self.session_marks = marks
         self.labels.clear()
-        self._relabel(self.root)
-
-    def _relabel(self, node: TreeNode[Row]) -> None:
-        for child in node.children:
-            if child.data and child.data.name != BROKEN and child.data.name not in self.forest.broken:
-                child.set_label(self.label_for(child.data.name))
-            self._relabel(child)
-
-    def select_profile(self, name: str) -> bool:
-        """Move the cursor to a profile's row, if the tree shows it."""
-        for line in range(self.last_line + 1):
-            node = self.get_node_at_line(line)
-            if node is not None and node.data and node.data.name == name:
-                self.cursor_line = line
-                return True
-        return False
-
-    @property
-    def highlighted_profile(self) -> str | None:
-        node = self.cursor_node
-        if node is None or node.data is None or node.data.name == BROKEN:
-            return None
-        return node.data.name
+        for name, node in self.nodes.items():
+            if name not in self.forest.broken:
+                node.set_label(self.label_for(name))

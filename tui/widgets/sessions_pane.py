@@ -12,7 +12,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from ..credentials import SessionKind
+from ..display import printable
 from .marks import session_mark, time_left
+
+KIND_NAMES = {SessionKind.MFA_SESSION: "MFA session", SessionKind.ROLE: "role",
+              SessionKind.PROCESS: "credential_process"}
 
 
 class SessionsPane(Static):
@@ -36,7 +41,7 @@ class SessionsPane(Static):
         for entry in self.entries:
             mark = session_mark(entry, self.margin_seconds, now)
             left = (entry.expiration - now).total_seconds()
-            table.add_row(Text(mark.symbol, style=mark.style), Text(entry.profile, style="bold"),
-                          Text("MFA session" if entry.kind == "session" else "role", style="dim"),
+            table.add_row(Text(mark.symbol, style=mark.style), Text(printable(entry.profile), style="bold"),
+                          Text(KIND_NAMES[entry.kind], style="dim"),
                           Text(time_left(left), style=mark.style))
         self.update(table)
