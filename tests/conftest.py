@@ -22,13 +22,40 @@ from tests.realkeyring import start_secret_service
 from tui.localsts import LocalSTS
 
 IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
-CAPTURED: list[str] = []  # every test's captured output, for the secret scan that runs last
+CAPTURED: list[str] = []  # every test's captured output, for the secret scan at the end of the session
+SECRETS: set[str] = set()  # every secret the tests saw: the world's, and any a test adds to world.secrets
 
 
 def pytest_runtest_logreport(report):
     CAPTURED.extend(text for _, text in report.sections)
     if report.longrepr:
         CAPTURED.append(str(report.longrepr))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No secret escaped the keyring: fail the run if one is in a file under the session's temp
+    tree (every test's HOME and TMPDIR) or in the output captured from any test."""
+    if not SECRETS:
+        return
+    found = secrets_found(session.config._tmp_path_factory.getbasetemp(), "\n".join(CAPTURED))
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.ensure_newline()
+        reporter.section("secret scan", red=True)
+        reporter.write_line(f"{len(found)} secret(s) outside the keyring:", red=True)
+        for where in found:
+            reporter.write_line(f"  {where}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def secrets_found(root: Path, output: str) -> list[str]:
+    """Where a secret is, with its first four characters only."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            found += [f"{path}: {secret[:4]}..." for secret in SECRETS if secret.encode() in data]
+    return found + [f"captured output: {secret[:4]}..." for secret in SECRETS if secret in output]
 
 
 @dataclass
@@ -131,7 +158,8 @@ def world():
         sts.create_role(DEV, "dev-hop", IDENTITY, require_mfa=True)
         sts.create_role(PROD, "prod-hop", DEV, max_session_duration=7200)
         sts.create_role(PROD, "prod-admin", PROD)
-        yield World(sts, key_id, secret, serial, totp_secret, {secret})
+        SECRETS.add(secret)
+        yield World(sts, key_id, secret, serial, totp_secret, SECRETS)
 
 
 class Hats:
