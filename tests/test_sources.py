@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.conftest import DEV, IDENTITY, PROD
+from tests.test_signin import federation, stub  # noqa: F401 - fixtures for the login test
 from tests.standins import ContainerEndpoint, InstanceMetadata
 from tests.test_exec import WHOAMI, caller_arn
 from tui.credentials import Credentials, iso
@@ -244,3 +245,31 @@ async def test_the_tree_roots_each_source_with_its_own_mark(app_env):
         assert "process" in labels["build"] and "EC2 role" in labels["box"] and "web identity" in labels["gha"]
         assert not any(tag in labels["jan-work"] + labels["deploy"] for tag in ("process", "EC2", "web identity"))
         assert not {"build", "deploy", "box", "gha"} & set(tree.forest.broken)
+
+
+# -- list and login -------------------------------------------------------------------------
+def test_hats_list_names_where_each_chain_starts(hats, sources):
+    add_profiles(hats, "\n[profile build]\ncredential_process = /bin/true\n"
+                       f"\n[profile deploy]\nsource_profile = build\nrole_arn = {DEPLOYER}\n"
+                       f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n")
+    listed = hats.run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["profile"]: row for row in json.loads(listed.stdout)}
+    assert {name: rows[name]["source"] for name in ("build", "deploy", "box", "jan-work", "auditor")} == {
+        "build": "credential_process", "deploy": "credential_process", "box": "credential_source",
+        "jan-work": "key", "auditor": "key"}
+    assert rows["box"]["chain"] == ["box", "box"] and rows["deploy"]["chain"] == ["build", "deploy"]
+    table = hats.run("list").stdout
+    assert next(line for line in table.splitlines() if line.startswith("build ")).split()[-2] == "credential_process"
+
+
+def test_hats_login_from_a_web_identity_role_signs_in_with_its_session(stub, hats, world, sources):
+    from tests.test_signin import login_query
+
+    token_file = hats.home / "token"
+    token_file.write_text(world.sts.issue_web_identity_token(sources["web_role"]))
+    add_profiles(hats, f"\n[profile gha]\nrole_arn = {sources['web_role']}\nweb_identity_token_file = {token_file}\n")
+    done = hats.run("login", "gha", "--stdout", env={"HATS_SIGNIN_URL": stub.url})
+    assert done.returncode == 0, done.stderr
+    assert login_query(done.stdout.strip())[1]["SigninToken"] in stub.tokens
+    assert world.sts.count("AssumeRoleWithWebIdentity") == 1 and world.sts.count("GetFederationToken") == 0

@@ -15,6 +15,9 @@ class SessionKind(str, Enum):
     ROLE = "role"  # AssumeRole (or AssumeRoleWithWebIdentity) for one hop of a chain
     PROCESS = "process"  # what a credential_process printed, when it expires
 
+    def __str__(self) -> str:  # "role", not "SessionKind.ROLE", in f-strings on every Python
+        return self.value
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

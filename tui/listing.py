@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .chains import BaseKind, base_kind
 from .credentials import iso
 from .display import printable
 from .errors import ConfigError
@@ -21,7 +22,7 @@ def profile_rows(profiles: ProfileSet, vault: Vault, now: datetime) -> list[dict
     rows = [_profile_row(profiles, profile, keys, sessions, now) for profile in sorted(profiles, key=lambda p: p.name)]
     for name in sorted(keys - {profile.name for profile in profiles}):
         rows.append({"profile": name, "kind": "orphan", "chain": [], "account": None, "alias": None, "mfa": None,
-                     "region": None, "key": "keyring", "sessions": _sessions(sessions, name, now),
+                     "region": None, "key": "keyring", "source": None, "sessions": _sessions(sessions, name, now),
                      "problem": ORPHAN_PROBLEM})
     return rows
 
@@ -40,6 +41,7 @@ def _profile_row(profiles: ProfileSet, profile, keys: set[str], sessions, now: d
         "mfa": profiles.mfa_serial_for(chain) if chain else profile.mfa_serial,
         "region": profile.region,
         "key": "keyring" if profile.name in keys else ("file" if profile.has_file_keys else None),
+        "source": base_kind(chain).value if chain else None,  # where the chain's first credentials come from
         "sessions": _sessions(sessions, profile.name, now),
         "problem": problem,
     }
@@ -58,13 +60,20 @@ def render_table(rows: list[dict]) -> str:
         account = " ".join(filter(None, (row["account"], row["alias"] and f"({row['alias']})"))) or "-"
         cells.append([printable(text) for text in (
             row["profile"], row["kind"], " > ".join(row["chain"]) or f"! {row['problem']}",
-            account, _short_mfa(row["mfa"]), row["region"] or "-", row["key"] or "-",
+            account, _short_mfa(row["mfa"]), row["region"] or "-", _key_cell(row),
             ", ".join(f"{s['kind']} {_left(s['seconds_left'])}" for s in row["sessions"]) or "-",
         )])
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS) - 1)]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] + "\n"
         for line in cells)
+
+
+def _key_cell(row: dict) -> str:
+    """Where the key is; for a chain that starts elsewhere, that source."""
+    if row["key"] or row["source"] in (None, BaseKind.KEY.value):
+        return row["key"] or "-"
+    return row["source"]
 
 
 def _short_mfa(serial: str | None) -> str:

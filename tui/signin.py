@@ -255,17 +255,20 @@ def _clean(reason: object, credentials: Credentials) -> str:
 def profile_console_url(engine, name: str, *, duration: int | None = None,
                         destination: str | None = None) -> str:
     """The console URL for any profile: its role session, or a federation token for a user."""
+    from .chains import BaseKind, base_kind, is_chained
     from .environ import chain_region
-    from .chains import is_chained
 
     chain = engine.profiles.chain(name)
     target = chain[-1]
     region = chain_region(chain)
-    if len(chain) == 1:
+    if len(chain) == 1 and base_kind(chain) is BaseKind.KEY:
         partition = partition_of(engine.profiles.mfa_serial_for(chain), region)
         return user_console_url(engine.long_term_key(target.name), name, partition=partition, region=region,
                                 duration=duration or DEFAULT_FEDERATION_SECONDS, destination=destination)
     session = engine.credentials(name)
+    if not session.credentials.is_temporary:  # a credential_process that prints a user's key
+        return user_console_url(session.credentials, name, partition=partition_of(None, region), region=region,
+                                duration=duration or DEFAULT_FEDERATION_SECONDS, destination=destination)
     return console_url(session.credentials, partition=partition_of(target.role_arn, region), region=region,
                        chained=is_chained(engine.profiles, chain), session_duration=duration,
                        destination=destination)
