@@ -280,3 +280,16 @@ def test_cached_exec_imports_neither_boto3_textual_nor_a_keyring_library(hats, w
     # quarter of what those imports do
     heavy = ("boto3", "botocore", "textual", "keyring", "secretstorage", "cryptography")
     assert not {name for name in imported if name.split(".")[0] in heavy}
+
+
+def test_a_served_fifteen_minute_session_is_not_renewed_as_soon_as_it_is_made(hats, world):
+    """The credential server's renewal margin (15 min) is capped below the shortest session, so a
+    900 s role behind a 900 s MFA session is served as made, not renewed (with no code to ask)."""
+    hats.add_key()
+    config = hats.home / ".aws/config"
+    config.write_text(config.read_text() + f"\n[profile short]\nsource_profile = jan-work\n"
+                      f"role_arn = arn:aws:iam::{DEV}:role/auditor\nduration_seconds = 900\n")
+    done = hats.run("exec", "short", "--server", "--mfa-token", world.code(), "--", *WHOAMI,
+                    env={"HATS_SESSION_DURATION": "900"})
+    assert caller_arn(done) == f"arn:aws:sts::{DEV}:assumed-role/auditor/jan-work"
+    assert world.sts.count("GetSessionToken") == 1 and world.sts.count("AssumeRole") == 1

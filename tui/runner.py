@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from typing import Iterator, Mapping
 
-from .chains import mfa_hop
+from .chains import DEFAULT_ROLE_SECONDS, mfa_hop
 from .credentials import SessionKind, iso
 from .engine import Engine, Policy
 from .environ import child_environment
@@ -60,12 +60,21 @@ def _served(stack: ExitStack, engine: Engine, name: str, env: dict[str, str]) ->
     # No MFA source: the server runs beside a child that owns the terminal, so
     # it must never prompt; mfa_process profiles still renew by themselves.
     renewer = Engine(engine.profiles, engine.vault, None,
-                     Policy(refresh_margin=SERVER_MARGIN, session_seconds=engine.policy.session_seconds,
-                            clock=engine.policy.clock))
+                     Policy(refresh_margin=server_margin(engine, engine.profiles.chain(name)),
+                            session_seconds=engine.policy.session_seconds, clock=engine.policy.clock))
     server = stack.enter_context(CredentialServer(lambda: renewer.credentials(name).credentials, profile=name))
     served = {key: value for key, value in env.items() if key not in STATIC_KEYS}
     served.update(server.env())
     return served
+
+
+def server_margin(engine: Engine, chain) -> timedelta:
+    """SERVER_MARGIN, but at most a third of the shortest session the chain keeps, so a 15-minute
+    session is not stale the moment it is made (it would be renewed, needing a code, on every request)."""
+    lifetimes = [hop.duration_seconds or DEFAULT_ROLE_SECONDS for hop in chain[1:]]
+    if mfa_hop(chain, engine.profiles.mfa_serial_for(chain)) == 0 or len(chain) == 1:
+        lifetimes.append(engine.policy.session_seconds)
+    return min(SERVER_MARGIN, timedelta(seconds=min(lifetimes) / 3))
 
 
 def renewable_until(engine: Engine, chain, session: CachedSession) -> str | None:
