@@ -49,13 +49,28 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
     """
     import subprocess  # here: `hats exec` with a command becomes it instead
 
+    # SIGTERM/SIGHUP are caught before the child starts, so one sent the moment it runs is not lost
+    # (exec gives the child the default handlers back); SIGINT is ignored only once it has started,
+    # since an ignored signal would be inherited.
+    started: list[subprocess.Popen] = []
+    arrived: list[int] = []
+
+    def forward(number, _frame) -> None:
+        if started:
+            started[0].send_signal(number)
+        else:
+            arrived.append(number)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
     try:
-        child = subprocess.Popen(argv, env=env)
-    except (OSError, ValueError) as exc:
-        raise _cannot_start(argv, exc) from None
-    previous = {sig: signal.signal(sig, lambda number, _: child.send_signal(number)) for sig in FORWARDED_SIGNALS}
-    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+        try:
+            started.append(subprocess.Popen(argv, env=env))
+        except (OSError, ValueError) as exc:
+            raise _cannot_start(argv, exc) from None
+        child = started[0]
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for number in arrived:
+            child.send_signal(number)
         code = child.wait()
     finally:
         for sig, handler in previous.items():
