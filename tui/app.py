@@ -1,10 +1,12 @@
 """The Textual app: wiring between the engine and the screen.
 
-Every call that can block (the keyring, STS) runs in a thread worker; the
-worker hands its result back with call_from_thread, and failures of all
-workers land in one handler that puts them on the status line. Children are
-spawned on the main thread, inside App.suspend(), through `spawn`, the one
-seam tests replace (the headless driver cannot suspend).
+Every call that can block (the keyring, STS, preparing a child and its
+credential server) runs in a thread worker; the worker posts what it made as a
+typed message (VaultOpened, SessionsLoaded, CredentialsReady, ChildReady,
+Said) handled with @on, and failures of all workers land in one handler that
+says what failed (a keyring that did not open can be opened again with u).
+Children are spawned on the main thread, inside App.suspend(), through
+`spawn`, the one seam tests replace (the headless driver cannot suspend).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gc
 import os
 import shlex
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -33,6 +36,7 @@ from .screens.main import MainScreen
 from .screens.mfa import MfaScreen, ModalMfa
 from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
 from .widgets.chain_view import ChainView
+from .widgets.profile_tree import ProfileTree
 from .widgets.sessions_pane import SessionsPane
 
 ENGINE_LABEL = "hats (app)"  # how other runs name this one while it asks for a code
@@ -49,6 +53,8 @@ class HatsApp(App):
         Binding("c", "clear", "Clear", id="clear", tooltip="Drop this profile's cached sessions"),
         Binding("a", "add_key", "Add key", id="add-key", tooltip="Store or replace the access key"),
         Binding("o", "console", "Console", id="console", tooltip="Open the AWS console in this role"),
+        Binding("u", "open_vault_again", "Open keyring", id="open-keyring", show=False,
+                tooltip="Try again to open the keyring, after it failed to open"),
     ]
     ACTIONS = {
         "shell": ("Open a shell", "A subshell with the highlighted role's credentials"),
@@ -73,12 +79,49 @@ class HatsApp(App):
         self.engine: Engine | None = None
         self.session_entries: list = []
         self.vault_opener = vault_opener
+        self.vault_problem: str | None = None  # why the keyring did not open, until it does
 
+    # -- what workers post back -------------------------------------------------
     @dataclass
     class Warned(Message):
         """A one-line warning (the vault's repairs), posted from any thread."""
 
         text: str
+
+    @dataclass
+    class VaultOpened(Message):
+        vault: object
+
+    @dataclass
+    class SessionsLoaded(Message):
+        entries: list
+
+    @dataclass
+    class CredentialsReady(Message):
+        """A profile's session, renewed (`spawn` false) or for a child."""
+
+        name: str
+        session: object
+        command: str | None
+        spawn: bool
+
+    @dataclass
+    class ChildReady(Message):
+        """A child's argv and environment, prepared off the UI thread; `resources` (its credential
+        server, its shell's rc files) last until the child exits."""
+
+        name: str
+        argv: list
+        env: dict
+        resources: ExitStack
+        command: str | None
+
+    @dataclass
+    class Said(Message):
+        """A line for the status bar, from a worker."""
+
+        text: str
+        error: bool = False
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
@@ -121,10 +164,12 @@ class HatsApp(App):
         else:
             vault = open_vault(self.backend, passphrase=self.ask_passphrase, warn=self.warn_from_anywhere)
         vault.profiles_with_keys()  # the first read: unlocks, or fails here rather than later
-        self.call_from_thread(self._vault_ready, vault)
+        self.post_message(self.VaultOpened(vault))
 
-    def _vault_ready(self, vault) -> None:
-        self.vault = vault
+    @on(VaultOpened)
+    def vault_opened(self, message: VaultOpened) -> None:
+        vault = self.vault = message.vault
+        self.vault_problem = None
         self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy, label=ENGINE_LABEL,
                              notify=lambda text: self.call_from_thread(self.status, text))
         if not self.main.query("#status.error, #status.warning"):  # keep a config error or a repair in view
@@ -134,11 +179,11 @@ class HatsApp(App):
 
     @work(thread=True, group="vault", exit_on_error=False)
     def load_sessions(self) -> None:
-        entries = self.vault.sessions()
-        self.call_from_thread(self._sessions_ready, entries)
+        self.post_message(self.SessionsLoaded(self.vault.sessions()))
 
-    def _sessions_ready(self, entries) -> None:
-        self.session_entries = entries
+    @on(SessionsLoaded)
+    def sessions_loaded(self, message: SessionsLoaded) -> None:
+        self.session_entries = message.entries
         self.tick(new_entries=True)
         if self.main.trees:
             self.main.show_chain(self.main.tree.highlighted_profile)
@@ -184,11 +229,26 @@ class HatsApp(App):
 
     def ready(self) -> bool:
         if self.engine is None:
-            self.status("The keyring is not open yet.", error=True)
+            self.status(f"The keyring did not open: {self.vault_problem} Press u to try again."
+                        if self.vault_problem else "The keyring is not open yet.", error=True)
         return self.engine is not None
 
+    def action_open_vault_again(self) -> None:
+        if self.engine is None:
+            self.vault_problem = None
+            self.status("Opening the keyring…")
+            self.open_vault()
+
     def action_shell(self) -> None:
-        name = self.highlighted()
+        self.open_shell(self.highlighted())
+
+    @on(ProfileTree.Chosen)
+    def profile_chosen(self, message: ProfileTree.Chosen) -> None:
+        if message.name is None:
+            self.status("Highlight a profile first.", error=True)
+        self.open_shell(message.name)
+
+    def open_shell(self, name: str | None) -> None:
         if name and self.ready():
             self.resolve(name, renew=False, command=None)
 
@@ -241,15 +301,15 @@ class HatsApp(App):
         url = profile_console_url(self.engine, name)
         self.call_from_thread(self._close_mfa)
         opened = webbrowser.open(url)
-        self.call_from_thread(self.status, f"Opened the AWS console as {name}." if opened
-                              else "No browser to open: use `hats login --stdout` in a shell.", not opened)
+        self.post_message(self.Said(f"Opened the AWS console as {name}." if opened
+                                    else "No browser to open: use `hats login --stdout` in a shell.", not opened))
 
     def action_help(self) -> None:
         rows = []
         for screen in (self.main, self):
             for binding in type(screen).BINDINGS:
-                rows.append((binding.key.replace("question_mark", "?").replace("exclamation_mark", "!")
-                             .replace("slash", "/"), binding.description))
+                if binding.show:
+                    rows.append((self.get_key_display(binding), binding.description))
         rows.insert(0, ("enter", "Open a shell in the highlighted role"))
         rows.insert(1, ("j k ↑ ↓", "Move"))
         self.push_screen(HelpScreen(rows))
@@ -264,21 +324,47 @@ class HatsApp(App):
     @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
     def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
         session = self.engine.credentials(name, renew=renew)
-        self.call_from_thread(self._resolved, name, session, command, spawn)
+        self.post_message(self.CredentialsReady(name, session, command, spawn))
+        if spawn:
+            self.prepare_child(name, session, command)
 
-    def _resolved(self, name, session, command: str | None, spawn: bool) -> None:
-        self._close_mfa()
-        self.load_sessions()
-        if not spawn:
-            self.status(f"Renewed {name}: {session.credentials.seconds_left(self.clock()) // 60:.0f} min left.")
-            return
+    def prepare_child(self, name: str, session, command: str | None) -> None:
+        """In the worker: the child's environment, its credential server and rc files (keyring reads,
+        a server start), so the UI thread only hands the terminal over."""
         from .runner import role_child, user_shell
 
         argv = None if command is None else [user_shell(os.environ), "-c", command]
-        with role_child(self.engine, name, session, argv, serve=command is None) as (argv, env):
-            code = self.spawn(argv, env, hold=command is not None)
+        resources = ExitStack()
+        try:
+            argv, env = resources.enter_context(role_child(self.engine, name, session, argv,
+                                                           serve=command is None))
+        except BaseException:
+            resources.close()
+            raise
+        self.post_message(self.ChildReady(name, argv, env, resources, command))
+
+    @on(CredentialsReady)
+    def credentials_ready(self, message: CredentialsReady) -> None:
+        self._close_mfa()
+        self.load_sessions()
+        if not message.spawn:
+            left = message.session.credentials.seconds_left(self.clock()) // 60
+            self.status(f"Renewed {message.name}: {left:.0f} min left.")
+
+    @on(ChildReady)
+    def child_ready(self, message: ChildReady) -> None:
+        command = message.command
+        try:
+            code = self.spawn(message.argv, message.env, hold=command is not None)
+        finally:
+            self.release(message.resources)
         what = "shell" if command is None else shlex.split(command)[0] if command.strip() else "command"
-        self.status(f"{what} in {name} exited with {code}.", error=code != 0)
+        self.status(f"{what} in {message.name} exited with {code}.", error=code != 0)
+
+    @work(thread=True, group="child", exit_on_error=False)
+    def release(self, resources: ExitStack) -> None:
+        """The child's server and rc files go once it has exited; stopping the server waits on its thread."""
+        resources.close()
 
     def spawn(self, argv: list[str], env: dict[str, str], hold: bool = False) -> int:
         """Hand the terminal to a child and take it back when it exits; with `hold`, once a key is
@@ -294,7 +380,7 @@ class HatsApp(App):
     @work(thread=True, group="vault", exit_on_error=False)
     def clear_sessions(self, name: str) -> None:
         count = self.vault.clear_sessions([name])
-        self.call_from_thread(self.status, f"Cleared {count} session{'s' if count != 1 else ''} of {name}.")
+        self.post_message(self.Said(f"Cleared {count} session{'s' if count != 1 else ''} of {name}."))
         self.load_sessions()
 
     @work(thread=True, group="vault", exit_on_error=False)
@@ -305,17 +391,25 @@ class HatsApp(App):
             self.call_from_thread(self._ask_key, base, str(error))
             return
         self.vault.set_key(base, key)
-        self.call_from_thread(self.status, f"Stored the key {key.access_key_id} for {base}.")
+        self.post_message(self.Said(f"Stored the key {key.access_key_id} for {base}."))
         self.load_sessions()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker failures are reported."""
+        """The one place worker failures are reported, by what the worker was doing."""
         if event.state != WorkerState.ERROR:
             return
         self._close_mfa()
         error = event.worker.error
         text = str(error) if isinstance(error, HatsError) else f"unexpected error: {type(error).__name__}: {error}"
-        self.status(text, error=True)
+        if event.worker.name == "open_vault":
+            self.vault_problem = text
+            self.status(f"The keyring did not open: {text} Press u to try again.", error=True)
+        else:
+            self.status(text, error=True)
+
+    @on(Said)
+    def said(self, message: Said) -> None:
+        self.status(message.text, message.error)
 
     def _close_mfa(self) -> None:
         if isinstance(self.screen, MfaScreen):

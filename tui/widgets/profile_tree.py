@@ -18,6 +18,7 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -42,10 +43,16 @@ class ProfileTree(Tree[Row]):
     """A tree of profiles; Enter opens a shell in the highlighted one."""
 
     BINDINGS = [
-        Binding("enter", "app.shell", "Shell", id="shell", tooltip="Open a subshell in this role"),
+        Binding("enter", "choose", "Shell", id="shell", tooltip="Open a subshell in this role"),
         Binding("j", "cursor_down", "Down", show=False, id="down"),
         Binding("k", "cursor_up", "Up", show=False, id="up"),
     ]
+
+    @dataclass
+    class Chosen(Message):
+        """Enter on a row: the app opens a shell in that profile (None: no profile row is highlighted)."""
+
+        name: str | None
 
     def __init__(self, **kwargs):
         super().__init__("profiles", **kwargs)
@@ -63,6 +70,9 @@ class ProfileTree(Tree[Row]):
         self.opening: set[str] = set()  # the chain above a row the cursor is sent to: built open
         self.complete = True  # every row of the last show() has been added
         self.frame_booked = False  # the next frame will add a chunk
+
+    def action_choose(self) -> None:
+        self.post_message(self.Chosen(self.highlighted_profile))
 
     # -- building -----------------------------------------------------------
     def show(self, forest: Forest, visible: set[str] | None = None, cursor_on: str | None = None) -> None:
