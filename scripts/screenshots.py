@@ -112,7 +112,7 @@ def make_app():
     from tui.app import HatsApp
 
     app = HatsApp(backend="file", clock=lambda: FROZEN, banner=lambda: BANNER)
-    app.spawn = lambda argv, env: 0  # a shell "ran" and exited: the headless driver cannot suspend
+    app.spawn = lambda argv, env, hold=False: 0  # a shell "ran" and exited: the headless driver cannot suspend
     return app
 
 

@@ -136,7 +136,8 @@ def test_list_shows_keys_whose_profile_is_not_in_the_config(any_hats):
     rows = {row["profile"]: row for row in json.loads(any_hats.run("list", "--json").stdout)}
     assert rows["old-contractor"] == {
         "profile": "old-contractor", "kind": "orphan", "chain": [], "account": None, "alias": None, "mfa": None,
-        "region": None, "key": "keyring", "sessions": [], "problem": "key in keyring, no profile in the config"}
+        "region": None, "key": "keyring", "source": None, "sessions": [],
+        "problem": "key in keyring, no profile in the config"}
     text = any_hats.run("list").stdout
     line = next(line for line in text.splitlines() if line.startswith("old-contractor"))
     assert line.split()[:2] == ["old-contractor", "orphan"]
