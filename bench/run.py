@@ -282,7 +282,8 @@ def section_exec(homes: list[Home], big_homes: list[Home], world: World, runs: i
     hats_cmd = [*HATS, "exec", TARGET, "--", "aws", *WHOAMI]
     cli_cmd = [*aws, "--profile", TARGET]
     for home, config, repeats in [(h, f"{BENCH_PROFILES} profiles", runs) for h in homes] + \
-                                 [(h, f"{BIG_CONFIG + BENCH_PROFILES:,} profiles", max(3, runs // 2)) for h in big_homes]:
+                                 [(h, f"{BIG_CONFIG + BENCH_PROFILES:,} profiles", max(3, runs // 2))
+                                  for h in big_homes]:
         for argv in (hats_cmd, cli_cmd):  # both warm: no STS call but GetCallerIdentity
             arn = json.loads(run(argv, home.env).stdout)["Arn"]
             assert arn.startswith(f"arn:aws:sts::{PROD}:assumed-role/prod-hop/"), arn
@@ -380,9 +381,10 @@ def section_prompts(homes: list[Home], world: World, results: dict) -> str:
 
     for home in homes:
         measure("hats exec ROLE -- true", home.backend, lambda role: [*HATS, "exec", role, "--", "true"], home.env,
-                lambda: home.hats("clear"))
+                lambda home=home: home.hats("clear"))
     home = homes[0]
-    measure("aws sts get-caller-identity --profile ROLE", "-", lambda role: [str(BIN / "aws"), *WHOAMI, "--profile", role],
+    measure("aws sts get-caller-identity --profile ROLE", "-",
+            lambda role: [str(BIN / "aws"), *WHOAMI, "--profile", role],
             home.env, lambda: shutil.rmtree(home.path / ".aws/cli/cache", ignore_errors=True))
     measure("awsume ROLE (awsumepy)", "-", lambda role: [str(BIN / "awsumepy"), role], home.env,
             lambda: shutil.rmtree(home.path / ".cache/awsume", ignore_errors=True))  # XDG_CACHE_HOME/awsume
@@ -413,7 +415,8 @@ def one_user_config(n: int) -> str:
 
 
 # (shape, config for n profiles, sizes, where its figures go in the results)
-TUI_SHAPES = (("organisation", generate, TUI_SIZES, "tui"), ("one user", one_user_config, (2000, 10000), "tui_one_user"))
+TUI_SHAPES = (("organisation", generate, TUI_SIZES, "tui"),
+              ("one user", one_user_config, (2000, 10000), "tui_one_user"))
 
 
 def section_tui(root: Path, backend_list, world: World, launches: int, results: dict, profile: bool) -> str:
@@ -529,7 +532,8 @@ def section_imports(homes: list[Home], world: World, results: dict) -> str:
                         ("python -c 'import tui.cli'", [PYTHON, "-c", "import tui.cli"])):
         runs_ = [run(argv, homes[0].env) for _ in range(10)]
         baseline.append([label, fmt_ms(median_ms([r.seconds for r in runs_])),
-                         fmt_ms(median_ms([r.cpu for r in runs_])), f"{max(r.maxrss_kb for r in runs_) / 1024:,.0f} MiB"])
+                         fmt_ms(median_ms([r.cpu for r in runs_])),
+                         f"{max(r.maxrss_kb for r in runs_) / 1024:,.0f} MiB"])
     results["baseline"] = baseline
     parts.append("The floor any Python command pays here (median of 10; this machine's site-packages has .pth\n"
                  "hooks, an editable-install finder and a certifi import, that every Python tool pays, aws too):\n\n"
@@ -543,7 +547,8 @@ def section_imports(homes: list[Home], world: World, results: dict) -> str:
         total = sum(self_us for self_us, _, _ in rows)
         top = sorted(rows, key=lambda row: -row[1])[:15]
         results["imports"][home.backend] = {"total_ms": total / 1000, "modules": len(rows),
-                                            "top": [(name.strip(), cum / 1000, self_us / 1000) for self_us, cum, name in top]}
+                                            "top": [(name.strip(), cum / 1000, self_us / 1000)
+                                                    for self_us, cum, name in top]}
         steps = [json.loads(run([PYTHON, str(ROOT / "bench/exec_probe.py"), TARGET], home.env).stdout)
                  for _ in range(5)]
         median_steps = {name: statistics.median(s[name] for s in steps) for name in steps[0]}
@@ -635,7 +640,8 @@ def main() -> int:
                     homes.append(home)
             if "exec" in only:
                 for backend, backend_env in backend_list:
-                    home = make_home(root, backend, backend_env, world, config_text(world) + "\n" + generate(BIG_CONFIG))
+                    config = config_text(world) + "\n" + generate(BIG_CONFIG)
+                    home = make_home(root, backend, backend_env, world, config)
                     prime(home, world)
                     big_homes.append(home)
             sections = [
@@ -660,7 +666,8 @@ def main() -> int:
                 print(text + f"\n\n({time.perf_counter() - section_started:.0f} s)\n", flush=True)
                 report += [f"## {title}", "", text, ""]
                 if name == "tui" and results.get("tui_profile"):
-                    report += ["### cProfile of the TUI at 10,000 profiles (a run of its own under cProfile; main thread)", ""]
+                    report += ["### cProfile of the TUI at 10,000 profiles "
+                               "(a run of its own under cProfile; main thread)", ""]
                     for what, lines in results["tui_profile"].items():
                         report += [f"{what}:", "", "```", *lines, "```", ""]
                         print(f"{what}:\n" + "\n".join(lines) + "\n", flush=True)

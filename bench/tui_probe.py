@@ -81,7 +81,8 @@ def top_functions(profile: cProfile.Profile, count: int = 16) -> list[str]:
     """The heaviest functions by own time, then hats' and the tree's by cumulative time."""
     lines: list[str] = []
     for order, restriction, title in (("tottime", (), "by own time"),
-                                      ("cumulative", (r"/tui/|_tree\.py|_node_list|rich/text",), "by cumulative time, hats and the tree")):
+                                      ("cumulative", (r"/tui/|_tree\.py|_node_list|rich/text",),
+                                       "by cumulative time, hats and the tree")):
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(order).print_stats(*restriction, count)
         text = [line.rstrip() for line in out.getvalue().splitlines()]

@@ -263,13 +263,15 @@ def test_hats_list_names_where_each_chain_starts(hats, sources):
     assert next(line for line in table.splitlines() if line.startswith("build ")).split()[-2] == "credential_process"
 
 
-def test_hats_login_from_a_web_identity_role_signs_in_with_its_session(stub, hats, world, sources):
+def test_hats_login_from_a_web_identity_role_signs_in_with_its_session(request, hats, world, sources):
     from tests.test_signin import login_query
+
+    federation_stub = request.getfixturevalue("stub")  # test_signin's stand-in for AWS's federation endpoint
 
     token_file = hats.home / "token"
     token_file.write_text(world.sts.issue_web_identity_token(sources["web_role"]))
     add_profiles(hats, f"\n[profile gha]\nrole_arn = {sources['web_role']}\nweb_identity_token_file = {token_file}\n")
-    done = hats.run("login", "gha", "--stdout", env={"HATS_SIGNIN_URL": stub.url})
+    done = hats.run("login", "gha", "--stdout", env={"HATS_SIGNIN_URL": federation_stub.url})
     assert done.returncode == 0, done.stderr
-    assert login_query(done.stdout.strip())[1]["SigninToken"] in stub.tokens
+    assert login_query(done.stdout.strip())[1]["SigninToken"] in federation_stub.tokens
     assert world.sts.count("AssumeRoleWithWebIdentity") == 1 and world.sts.count("GetFederationToken") == 0

@@ -219,7 +219,8 @@ class LocalSTS:
         if service == "sts" or not match:  # unsigned: AssumeRoleWithWebIdentity, or a refusal
             return self._sts(environ, start_response, akid, caller)
         if caller is None:
-            body = _error_xml("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", False)
+            body = _error_xml("InvalidAccessKeyId",
+                              "The AWS Access Key Id you provided does not exist in our records.", False)
             return _respond(start_response, "403 Forbidden", body)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
         return self._moto(environ, start_response)
@@ -316,7 +317,8 @@ class LocalSTS:
         mfa = mfa_now or bool(caller and caller.mfa)
         if action in ("AssumeRole", "AssumeRoleWithWebIdentity"):
             arn = root.findtext(f".//{STS_NS}Arn")
-            principal = Principal(arn.split(":")[4], arn, root.findtext(f".//{STS_NS}AssumedRoleId"), temporary=True, mfa=mfa)
+            principal = Principal(arn.split(":")[4], arn, root.findtext(f".//{STS_NS}AssumedRoleId"),
+                                  temporary=True, mfa=mfa)
             self._principals[old["AccessKeyId"]] = principal
             return body
         new = {"AccessKeyId": "ASIA" + _random(string.ascii_uppercase + string.digits, 16),

@@ -362,7 +362,8 @@ def _build(name: str, values: dict, key_file: Path | None, key_problem: str | No
         problem = problem or f"profile '{name}': mfa_serial {mfa_serial!r} is not an MFA device ARN or serial"
     source = text.get("credential_source")
     if source is not None and source not in CREDENTIAL_SOURCES:
-        problem = problem or f"profile '{name}': credential_source {source!r} is not one of {', '.join(CREDENTIAL_SOURCES)}"
+        problem = problem or (f"profile '{name}': credential_source {source!r} is not one of "
+                              f"{', '.join(CREDENTIAL_SOURCES)}")
     return Profile(
         name=name,
         role_arn=role_arn,

@@ -265,7 +265,8 @@ class Vault:
         if not self._index_repaired:
             self._index_repaired = True
             done = ("rebuilt from its items, nothing is lost" if names else
-                    "reset, as this keyring cannot list its items: keys still work, `hats list` shows them once added again")
+                    "reset, as this keyring cannot list its items: keys still work, "
+                    "`hats list` shows them once added again")
             self.warn(f"the index of {self.store.where} was damaged and is {done}")
         return index
 
@@ -352,7 +353,8 @@ class KeyringStore:
         return VaultError(f"cannot {verb} the {self.label} keyring: {self._reason(exc)}")
 
     def _reason(self, exc: Exception) -> str:
-        unreachable = isinstance(exc, (OSError, ValueError)) or type(exc).__name__ == "SecretServiceNotAvailableException"
+        unreachable = (isinstance(exc, (OSError, ValueError))
+                       or type(exc).__name__ == "SecretServiceNotAvailableException")
         if self.label == "secret-service" and unreachable:
             address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
             return f"no D-Bus session bus at DBUS_SESSION_BUS_ADDRESS={address!r}"
