@@ -52,7 +52,7 @@ def main(profile: str) -> dict:
     from tui.shell import exec_child  # noqa: F401
     from tui.terminal import read_line  # noqa: F401
     from tui.credentials import SessionKind
-    from tui.vault import open_vault
+    from tui.store.backends import open_vault
     step("import_engine")
     from tui.profiles import load
     profiles = load()

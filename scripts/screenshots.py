@@ -77,7 +77,7 @@ class Shots:
 
     # -- what may not be shown --------------------------------------------------
     def secrets(self) -> set[str]:
-        from tui.vault import open_vault
+        from tui.store.backends import open_vault
 
         found = set(self.sandbox.secrets())
         vault = open_vault("file")
@@ -187,7 +187,7 @@ def resolve_sessions(sandbox: Sandbox) -> None:
     from tui.mfa import FixedToken
     from tui.profiles import load
     from tui.engine import Engine
-    from tui.vault import open_vault
+    from tui.store.backends import open_vault
 
     engine = Engine(load(), open_vault("file"), FixedToken(sandbox.code()))
     for name in ("security-auditor", "dev-infra-admin", "prod-admin", "prod-readonly"):
@@ -196,7 +196,7 @@ def resolve_sessions(sandbox: Sandbox) -> None:
 
 def restage_expiries(now: datetime = FROZEN, left: dict[str, timedelta] = LEFT) -> None:
     """Move the cached sessions' expiries to fixed distances from `now`."""
-    from tui.vault import open_vault
+    from tui.store.backends import open_vault
 
     vault = open_vault("file")
     for entry in vault.sessions():

@@ -135,9 +135,9 @@ def own_session_keyring():
     """The encrypted file backend keeps its unlocked key in the kernel's session keyring: the
     test run gets an empty one of its own, so no key outlives the run or reaches the
     developer's session (every hats the tests start inherits it)."""
-    from tui import keyctl
+    from tui.store import kernel_keyring
 
-    keyctl.join_new_session()
+    kernel_keyring.join_new_session()
 
 
 @pytest.fixture(scope="session")

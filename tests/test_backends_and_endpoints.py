@@ -149,7 +149,7 @@ def test_another_login_session_cannot_use_the_unlocked_key(tmp_path, world):
     hats = make_hats(tmp_path, world, FILE_BACKEND)
     hats.add_key()
     assert hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true").returncode == 0
-    elsewhere = ("import os, sys; from tui import keyctl; keyctl.join_new_session(); "
+    elsewhere = ("import os, sys; from tui.store import kernel_keyring; kernel_keyring.join_new_session(); "
                  "os.execv(sys.executable, [sys.executable, '-m', 'tui', *sys.argv[1:]])")
     done = subprocess.run([sys.executable, "-c", elsewhere, "exec", "auditor", "--", "true"],
                           env={**hats.env, **NO_PASSPHRASE}, capture_output=True, text=True,

@@ -49,10 +49,10 @@ class CodeOnce:
 @pytest.fixture
 def engine(tmp_path, world, monkeypatch):
     """An in-process engine over the local STS and an encrypted-file vault, with a movable clock."""
-    from tui.filestore import EncryptedFileStore
+    from tui.store.encrypted_file import EncryptedFileStore
     from tui.profiles import load
     from tui.engine import Engine, Policy
-    from tui.vault import Vault
+    from tui.store.vault import Vault
 
     (tmp_path / "config").write_text(config_text(world.serial))
     for name in ("HATS_REFRESH_MARGIN", "HATS_SESSION_DURATION", "AWS_PROFILE", "AWS_ENDPOINT_URL_STS"):

@@ -857,8 +857,8 @@ FAULTS = {
 def test_a_write_that_fails_half_way_leaves_the_encrypted_file_intact(fault, tmp_path, monkeypatch):
     from tui.credentials import Credentials
     from tui.errors import VaultError
-    from tui.filestore import EncryptedFileStore
-    from tui.vault import Vault
+    from tui.store.encrypted_file import EncryptedFileStore
+    from tui.store.vault import Vault
 
     path = tmp_path / "hats" / "vault.json"
     old, new = Credentials("AKIAOLDOLDOLDOLDOLD1", "o" * 40), Credentials("AKIANEWNEWNEWNEWNEW1", "n" * 40)
@@ -906,7 +906,8 @@ def test_a_keyring_locked_half_way_through_a_write_keeps_the_old_entry(at_write,
 
     from tui.credentials import Credentials
     from tui.errors import VaultError
-    from tui.vault import Vault, KeyringStore
+    from tui.store.keyring_store import KeyringStore
+    from tui.store.vault import Vault
 
     wipe_secret_service()
     old, new = Credentials("AKIAOLDOLDOLDOLDOLD1", "o" * 40), Credentials("AKIANEWNEWNEWNEWNEW1", "n" * 40)
@@ -944,7 +945,7 @@ def test_an_sts_that_never_answers_is_a_clear_error_within_10_seconds(hats, worl
 
 def test_a_kill_in_the_middle_of_a_write_leaves_a_vault_that_opens(tmp_path, world):
     """SIGKILL at random moments of `hats add`: the file always opens and holds one whole key."""
-    from tui.filestore import EncryptedFileStore
+    from tui.store.encrypted_file import EncryptedFileStore
 
     hats = Hats(tmp_path / "home", hats_env(tmp_path / "home", world, FILE_BACKEND), world)
     (hats.home / ".aws").mkdir(parents=True)

@@ -26,7 +26,7 @@ from tui.environ import child_environment
 from tui.profiles import Profile
 from tui.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
 from tui.settings import SettingError
-from tui.vault import CachedSession
+from tui.store.items import CachedSession
 
 DEV = Profile(name="dev-admin", role_arn="arn:aws:iam::222222222222:role/dev-admin")
 PROD = Profile(name="prod-admin", role_arn="arn:aws:iam::333333333333:role/prod-admin")

@@ -15,7 +15,8 @@ from syrupy.extensions.image import SVGImageSnapshotExtension
 
 from tests.test_tui import SIZE, highlight, make_app, open_role, settle
 from tui.credentials import Credentials, SessionKind
-from tui.vault import CachedSession, open_vault
+from tui.store.backends import open_vault
+from tui.store.items import CachedSession
 
 FROZEN = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
 

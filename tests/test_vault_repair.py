@@ -285,8 +285,8 @@ def test_a_lock_directory_that_cannot_be_made_still_runs_the_command(hats, world
 # -- put_session's every failure, in process --------------------------------------------
 def file_vault(tmp_path: Path):
     from tui.credentials import Credentials
-    from tui.filestore import EncryptedFileStore
-    from tui.vault import Vault
+    from tui.store.encrypted_file import EncryptedFileStore
+    from tui.store.vault import Vault
 
     vault = Vault(EncryptedFileStore(tmp_path / "hats" / "vault.json", lambda: PASSPHRASE),
                   lock_dir=tmp_path / "state" / "locks")
@@ -298,7 +298,7 @@ def a_session():
     from datetime import timedelta
 
     from tui.credentials import Credentials, SessionKind, utcnow
-    from tui.vault import CachedSession
+    from tui.store.items import CachedSession
 
     credentials = Credentials("ASIANEWNEWNEWNEWNEW1", "n" * 40, "token" * 20, utcnow() + timedelta(hours=1))
     return CachedSession(SessionKind.MFA_SESSION, "jan-work", credentials, base="jan-work")
@@ -337,7 +337,7 @@ def test_a_read_only_state_directory_under_put_session_is_one_line(tmp_path):
     vault = file_vault(tmp_path)
     for lock in vault.lock_dir.iterdir():
         lock.unlink()
-    from tui.vault import Vault
+    from tui.store.vault import Vault
 
     with read_only(vault.lock_dir):
         fresh = Vault(vault.store, lock_dir=vault.lock_dir)

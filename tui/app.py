@@ -156,7 +156,7 @@ class HatsApp(App):
 
     @work(thread=True, group="vault", exit_on_error=False)
     def open_vault(self) -> None:
-        from .vault import open_vault
+        from .store.backends import open_vault
 
         if self.vault_opener:
             vault = self.vault_opener(self.backend, passphrase=self.ask_passphrase)
@@ -212,7 +212,7 @@ class HatsApp(App):
         return answer.result()
 
     def ask_passphrase(self) -> str:
-        from .vault import file_store_path
+        from .store.backends import file_store_path
 
         passphrase = os.environ.get("HATS_FILE_PASSPHRASE") or self.wait_for_screen(
             PassphraseScreen(str(file_store_path())))

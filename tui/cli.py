@@ -287,7 +287,7 @@ def _profiles():
 
 
 def _vault(args):
-    from .vault import open_vault
+    from .store.backends import open_vault
 
     return open_vault(args.backend)
 

@@ -228,8 +228,8 @@ class Sandbox:
     def _store_key(self) -> None:
         """jan-work's key into the demo keyring, as `hats add` would; nowhere else."""
         from .credentials import long_term_key
-        from .filestore import EncryptedFileStore
-        from .vault import Vault
+        from .store.encrypted_file import EncryptedFileStore
+        from .store.vault import Vault
 
         store = EncryptedFileStore(self.keyring_dir / "vault.json", lambda: self.passphrase)
         self.vault = Vault(store, lock_dir=Path(self.env["HATS_STATE_DIR"]) / "locks")

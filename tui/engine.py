@@ -33,8 +33,9 @@ from .mfa import FixedToken, MfaSource, ProcessToken
 from .profiles import Profile, ProfileSet
 from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSourceProvider, KeyProvider,
                         ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, WebIdentityProvider)
+from .store.items import CachedSession
+from .store.vault import Vault
 from .sts import MfaCode
-from .vault import CachedSession, Vault
 
 MFA_ATTEMPTS = 3
 QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line

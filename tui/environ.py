@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from .credentials import iso
 from .display import printable
 from .profiles import Profile
-from .vault import CachedSession
+from .store.items import CachedSession
 
 # Anything an SDK could pick credentials or a profile from, so the child
 # sees only what hats gives it. botocore reads AWS_SECURITY_TOKEN before

@@ -9,7 +9,7 @@ from .credentials import iso
 from .display import printable
 from .errors import ConfigError
 from .profiles import ProfileSet
-from .vault import Vault
+from .store.vault import Vault
 
 COLUMNS = ("profile", "kind", "chain", "account", "mfa", "region", "key", "sessions")
 ORPHAN_PROBLEM = "key in keyring, no profile in the config"

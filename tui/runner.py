@@ -22,7 +22,7 @@ from .chains import DEFAULT_ROLE_SECONDS, mfa_hop
 from .credentials import SessionKind, iso
 from .engine import Engine, Policy
 from .environ import child_environment
-from .vault import CachedSession
+from .store.items import CachedSession
 
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
 # botocore asks a container endpoint again 15 minutes before expiry; renewing

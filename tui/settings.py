@@ -69,7 +69,7 @@ def compile_prod_pattern(pattern: str) -> re.Pattern | None:
 
 def backend(flag: str | None = None) -> str | None:
     """The keyring backend named by --backend, else HATS_BACKEND; None: the platform's own."""
-    from .vault import BACKENDS
+    from .store.backends import BACKENDS
 
     name, source = (flag, "--backend ") if flag is not None else (os.environ.get("HATS_BACKEND"), "HATS_BACKEND=")
     if not name:

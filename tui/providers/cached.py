@@ -7,7 +7,8 @@ from typing import Callable
 
 from ..credentials import SessionKind
 from ..errors import VaultError
-from ..vault import CachedSession, Vault
+from ..store.items import CachedSession
+from ..store.vault import Vault
 from .base import Provider, Renewal
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 from ..credentials import Credentials
 from ..display import printable
 from ..profiles import Profile
-from ..vault import Vault
+from ..store.vault import Vault
 from .base import Issued, NewCredentials, Renewal
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from contextlib import closing
 
-from .errors import VaultError
+from ..errors import VaultError
+from .items import DamagedItemError
 
 LABEL = "secret-service"
 BUS_NAME = "org.freedesktop.secrets"
@@ -147,7 +148,7 @@ class SecretServiceStore:
         if self._writer is None:
             from keyring.backends.SecretService import Keyring
 
-            from .vault import KeyringStore
+            from .keyring_store import KeyringStore
 
             self._writer = KeyringStore(Keyring(), LABEL)
         return self._writer
@@ -157,6 +158,4 @@ def _text(secret: bytes, name: str) -> str:
     try:
         return secret.decode("utf-8")
     except UnicodeDecodeError:
-        from .vault import DamagedItemError
-
         raise DamagedItemError(name, SecretServiceStore.where) from None

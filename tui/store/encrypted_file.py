@@ -8,7 +8,7 @@ be swapped, and writes go to a temporary file that replaces the old one only
 when complete, so a failed write leaves the previous file intact.
 
 Once proven, the derived key is kept in the kernel's session keyring for some
-idle minutes (see keyctl.py), so a run after the first neither asks for the
+idle minutes (see kernel_keyring.py), so a run after the first neither asks for the
 passphrase nor pays the derivation.
 """
 
@@ -21,8 +21,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-from . import settings
-from .errors import VaultError
+from .. import settings
+from ..errors import VaultError
+from .items import DamagedItemError
 
 FORMAT = "hats-encrypted-file-1"
 CHECK_ITEM = "\0check"
@@ -39,7 +40,7 @@ def _passphrase_for(path: Path) -> str:
     passphrase = settings.file_passphrase()
     if passphrase:
         return passphrase
-    from .terminal import read_secret
+    from ..terminal import read_secret
 
     return read_secret(f"Passphrase for the encrypted keyring {path}: ")
 
@@ -117,22 +118,22 @@ class EncryptedFileStore:
         """The key kept for this file, if it was derived with this file's salt."""
         if not self.unlocked_seconds:
             return None
-        from . import keyctl
+        from . import kernel_keyring
 
-        kept, salt = keyctl.read(self._kept_name, self.unlocked_seconds), _unb64(document["salt"])
+        kept, salt = kernel_keyring.read(self._kept_name, self.unlocked_seconds), _unb64(document["salt"])
         return kept[len(salt):] if kept and kept[:len(salt)] == salt else None
 
     def _keep(self, document: dict) -> None:
         if self.unlocked_seconds:
-            from . import keyctl
+            from . import kernel_keyring
 
-            keyctl.store(self._kept_name, _unb64(document["salt"]) + self._key, self.unlocked_seconds)
+            kernel_keyring.store(self._kept_name, _unb64(document["salt"]) + self._key, self.unlocked_seconds)
 
     def lock(self) -> bool:
         """Forget the kept key: the next run asks for the passphrase. Whether one was kept."""
-        from . import keyctl
+        from . import kernel_keyring
 
-        return keyctl.forget(self._kept_name)
+        return kernel_keyring.forget(self._kept_name)
 
     def _checked(self, text: str) -> dict:
         """The document, if it has the shape this module writes."""
@@ -177,8 +178,6 @@ class EncryptedFileStore:
     def _open(self, document: dict, name: str, sealed: str) -> str:
         plain = self._decrypt(document, name, sealed)
         if plain is None:
-            from .vault import DamagedItemError
-
             raise DamagedItemError(name, str(self.path))
         return plain
 

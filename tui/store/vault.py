@@ -1,13 +1,6 @@
-"""Where hats keeps secrets: long-term keys and cached sessions, in a keyring.
+"""The Vault: long-term keys and cached sessions over any SecretStore, and their index.
 
-Every secret is one item in the store, named by what it is:
-
-    key/PROFILE            the long-term access key of a base profile
-    session/mfa/PROFILE    a GetSessionToken session of a base profile
-    session/role/PROFILE   an AssumeRole session of a role profile
-    index                  names, kinds and expiries (no secrets), for listing
-
-The index exists because not every keyring can enumerate its items. It holds
+The index (see items.py) exists because not every keyring can enumerate its items. It holds
 no secret, so a damaged one is rebuilt from the items where the store can list
 them (the Secret Service, the encrypted file) and dropped where it cannot, with
 one warning. A damaged session is no session: it is made again.
@@ -16,78 +9,19 @@ one warning. A damaged session is no session: it is made again.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
-from . import settings
-from .credentials import Credentials, SessionKind, iso, parse_iso
-from .errors import NoKeyError, VaultError
-
-SERVICE = "hats"
-BACKENDS = ("secret-service", "macos", "windows", "file")
-
-
-class SecretStore(Protocol):
-    where: str  # for messages: "the secret-service keyring", a file's path
-
-    def get(self, name: str) -> str | None: ...
-    def set(self, name: str, value: str) -> None: ...
-    def delete(self, name: str) -> None: ...
-    # Stores that can enumerate their items also have: def names(self) -> list[str]
-
-
-class DamagedItemError(VaultError):
-    """An item that is there but cannot be read back (a failed tag, text that does not parse)."""
-
-    def __init__(self, item: str, where: str):
-        super().__init__(f"item '{item}' in {where} is damaged")
+from .. import settings
+from ..credentials import Credentials, SessionKind, iso, parse_iso
+from ..errors import NoKeyError, VaultError
+from .items import KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, session_item
 
 
 def print_warning(text: str) -> None:
     print(f"hats: warning: {text}", file=sys.stderr)
-
-
-@dataclass(frozen=True)
-class CachedSession:
-    """A session as cached: its credentials plus what it was made for."""
-
-    kind: SessionKind
-    profile: str
-    credentials: Credentials
-    arn: str = ""
-    fingerprint: str = ""
-    base: str = ""  # the profile whose long-term key this session descends from
-
-    @property
-    def item(self) -> str:
-        return session_item(self.kind, self.profile)
-
-    def to_json(self) -> str:
-        data = json.loads(self.credentials.to_json())
-        data.update(kind=self.kind.value, profile=self.profile, arn=self.arn, fingerprint=self.fingerprint,
-                    base=self.base)
-        return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, text: str) -> "CachedSession":
-        data = json.loads(text)
-        return cls(SessionKind(data["kind"]), data["profile"], Credentials.from_json(text), data.get("arn", ""),
-                   data.get("fingerprint", ""), data.get("base", ""))
-
-
-@dataclass(frozen=True)
-class SessionEntry:
-    """What the index knows of a cached session: enough to list it, no secrets."""
-
-    kind: SessionKind
-    profile: str
-    expiration: datetime
-    arn: str
 
 
 class Vault:
@@ -189,7 +123,7 @@ class Vault:
         entries = self._read_index()["sessions"].values()
         return sorted(
             (SessionEntry(SessionKind(e["kind"]), e["profile"], parse_iso(e["expiration"]), e.get("arn", ""))
-             for e in entries if e.get("expiration") and e.get("kind") in _KIND_VALUES),
+             for e in entries if e.get("expiration") and e.get("kind") in KIND_VALUES),
             key=lambda entry: (entry.profile, entry.kind))
 
     def lock(self) -> bool:
@@ -288,13 +222,6 @@ def _empty_index() -> dict:
     return {"keys": [], "sessions": {}}
 
 
-_KIND_VALUES = {kind.value for kind in SessionKind}
-
-
-def session_item(kind: SessionKind, profile: str) -> str:
-    return f"session/{kind.value}/{profile}"
-
-
 def _session_entry(session: CachedSession) -> dict:
     """What the index keeps of a session: no secret."""
     return {"kind": session.kind.value, "profile": session.profile, "arn": session.arn, "base": session.base,
@@ -311,103 +238,8 @@ def _index_from_json(text: str) -> dict:
     return index
 
 
-class KeyringStore:
-    """A SecretStore over a `keyring` backend, every failure a VaultError."""
-
-    def __init__(self, backend, label: str):
-        self.backend = backend
-        self.label = label
-
-    @property
-    def where(self) -> str:
-        return f"the {self.label} keyring"
-
-    def get(self, name: str) -> str | None:
-        return self._call("read", self.backend.get_password, SERVICE, name)
-
-    def set(self, name: str, value: str) -> None:
-        self._call("write", self.backend.set_password, SERVICE, name, value)
-
-    def delete(self, name: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        try:
-            self._call("delete", self.backend.delete_password, SERVICE, name)
-        except VaultError as exc:
-            if not isinstance(exc.__cause__, PasswordDeleteError):
-                raise
-
-    def _call(self, verb: str, method, *args):
-        from keyring.errors import KeyringLocked, PasswordDeleteError
-
-        try:
-            return method(*args)
-        except KeyringLocked:
-            raise VaultError(f"the {self.label} keyring is locked: unlock it and try again") from None
-        except PasswordDeleteError as exc:
-            raise VaultError(f"nothing to delete in the {self.label} keyring") from exc
-        except Exception as exc:  # backends raise D-Bus, OS and their own errors alike
-            raise self._failure(verb, exc) from None
-
-    def _failure(self, verb: str, exc: Exception) -> VaultError:
-        return VaultError(f"cannot {verb} the {self.label} keyring: {self._reason(exc)}")
-
-    def _reason(self, exc: Exception) -> str:
-        unreachable = (isinstance(exc, (OSError, ValueError))
-                       or type(exc).__name__ == "SecretServiceNotAvailableException")
-        if self.label == "secret-service" and unreachable:
-            address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-            return f"no D-Bus session bus at DBUS_SESSION_BUS_ADDRESS={address!r}"
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
 
 def default_state_dir() -> Path:
     from platformdirs import user_state_dir
 
     return Path(settings.state_dir() or user_state_dir("hats"))
-
-
-def file_store_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(settings.file_dir() or user_data_dir("hats")) / "vault.json"
-
-
-def open_vault(backend: str | None = None, passphrase=None, warn: Callable[[str], None] = print_warning) -> Vault:
-    """The vault on the named backend, else HATS_BACKEND, else the platform's secure keyring.
-
-    `passphrase` is asked for the encrypted file's passphrase when it is needed; `warn` is
-    given the one-line warnings (a repaired index).
-    """
-    name = settings.backend(backend) or _platform_backend()
-    return Vault(_store(name, passphrase), warn=warn)
-
-
-def _platform_backend() -> str:
-    if sys.platform == "darwin":
-        return "macos"
-    if sys.platform == "win32":
-        return "windows"
-    return "secret-service" if _secret_service_available() else "file"
-
-
-def _secret_service_available() -> bool:
-    from .secretservice import available
-
-    return available()
-
-
-def _store(name: str, passphrase) -> SecretStore:
-    if name == "file":
-        from .filestore import from_environment
-
-        return from_environment(file_store_path(), passphrase)
-    if name == "secret-service":
-        from .secretservice import SecretServiceStore
-
-        return SecretServiceStore(SERVICE)
-    if name == "macos":
-        from keyring.backends.macOS import Keyring
-    else:
-        from keyring.backends.Windows import WinVaultKeyring as Keyring
-    return KeyringStore(Keyring(), name)
