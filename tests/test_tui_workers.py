@@ -13,7 +13,7 @@ from tui.errors import VaultError
 
 
 async def test_a_keyring_that_did_not_open_says_why_and_opens_again_with_u(app_env):
-    from tui.vault import open_vault
+    from tui.store.backends import open_vault
 
     attempts = []
 
