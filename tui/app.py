@@ -16,14 +16,12 @@ import os
 import shlex
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from .credentials import long_term_key, utcnow
@@ -33,10 +31,12 @@ from .forest import build_forest
 from .profiles import ProfileSet, config_path, load
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
+from .screens.messages import ChildReady, CredentialsReady, Said, SessionsLoaded, VaultOpened, Warned
 from .screens.mfa import MfaScreen, ModalMfa
 from .screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
 from .widgets.chain_view import ChainView
 from .widgets.profile_tree import ProfileTree
+from .terminal import wait_for_a_key
 from .widgets.sessions_pane import SessionsPane
 
 ENGINE_LABEL = "hats (app)"  # how other runs name this one while it asks for a code
@@ -81,48 +81,6 @@ class HatsApp(App):
         self.vault_opener = vault_opener
         self.vault_problem: str | None = None  # why the keyring did not open, until it does
 
-    # -- what workers post back -------------------------------------------------
-    @dataclass
-    class Warned(Message):
-        """A one-line warning (the vault's repairs), posted from any thread."""
-
-        text: str
-
-    @dataclass
-    class VaultOpened(Message):
-        vault: object
-
-    @dataclass
-    class SessionsLoaded(Message):
-        entries: list
-
-    @dataclass
-    class CredentialsReady(Message):
-        """A profile's session, renewed (`spawn` false) or for a child."""
-
-        name: str
-        session: object
-        command: str | None
-        spawn: bool
-
-    @dataclass
-    class ChildReady(Message):
-        """A child's argv and environment, prepared off the UI thread; `resources` (its credential
-        server, its shell's rc files) last until the child exits."""
-
-        name: str
-        argv: list
-        env: dict
-        resources: ExitStack
-        command: str | None
-
-    @dataclass
-    class Said(Message):
-        """A line for the status bar, from a worker."""
-
-        text: str
-        error: bool = False
-
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
@@ -164,7 +122,7 @@ class HatsApp(App):
         else:
             vault = open_vault(self.backend, passphrase=self.ask_passphrase, warn=self.warn_from_anywhere)
         vault.profiles_with_keys()  # the first read: unlocks, or fails here rather than later
-        self.post_message(self.VaultOpened(vault))
+        self.post_message(VaultOpened(vault))
 
     @on(VaultOpened)
     def vault_opened(self, message: VaultOpened) -> None:
@@ -179,7 +137,7 @@ class HatsApp(App):
 
     @work(thread=True, group="vault", exit_on_error=False)
     def load_sessions(self) -> None:
-        self.post_message(self.SessionsLoaded(self.vault.sessions()))
+        self.post_message(SessionsLoaded(self.vault.sessions()))
 
     @on(SessionsLoaded)
     def sessions_loaded(self, message: SessionsLoaded) -> None:
@@ -301,7 +259,7 @@ class HatsApp(App):
         url = profile_console_url(self.engine, name)
         self.call_from_thread(self._close_mfa)
         opened = webbrowser.open(url)
-        self.post_message(self.Said(f"Opened the AWS console as {name}." if opened
+        self.post_message(Said(f"Opened the AWS console as {name}." if opened
                                     else "No browser to open: use `hats login --stdout` in a shell.", not opened))
 
     def action_help(self) -> None:
@@ -324,7 +282,7 @@ class HatsApp(App):
     @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
     def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
         session = self.engine.credentials(name, renew=renew)
-        self.post_message(self.CredentialsReady(name, session, command, spawn))
+        self.post_message(CredentialsReady(name, session, command, spawn))
         if spawn:
             self.prepare_child(name, session, command)
 
@@ -341,7 +299,7 @@ class HatsApp(App):
         except BaseException:
             resources.close()
             raise
-        self.post_message(self.ChildReady(name, argv, env, resources, command))
+        self.post_message(ChildReady(name, argv, env, resources, command))
 
     @on(CredentialsReady)
     def credentials_ready(self, message: CredentialsReady) -> None:
@@ -380,7 +338,7 @@ class HatsApp(App):
     @work(thread=True, group="vault", exit_on_error=False)
     def clear_sessions(self, name: str) -> None:
         count = self.vault.clear_sessions([name])
-        self.post_message(self.Said(f"Cleared {count} session{'s' if count != 1 else ''} of {name}."))
+        self.post_message(Said(f"Cleared {count} session{'s' if count != 1 else ''} of {name}."))
         self.load_sessions()
 
     @work(thread=True, group="vault", exit_on_error=False)
@@ -391,7 +349,7 @@ class HatsApp(App):
             self.call_from_thread(self._ask_key, base, str(error))
             return
         self.vault.set_key(base, key)
-        self.post_message(self.Said(f"Stored the key {key.access_key_id} for {base}."))
+        self.post_message(Said(f"Stored the key {key.access_key_id} for {base}."))
         self.load_sessions()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -419,7 +377,7 @@ class HatsApp(App):
         self.main.set_status(text, "error" if error else "info")
 
     def warn_from_anywhere(self, text: str) -> None:
-        self.post_message(self.Warned(text))  # post_message is thread-safe, and never waits
+        self.post_message(Warned(text))  # post_message is thread-safe, and never waits
 
     @on(Warned)
     def show_warning(self, message: Warned) -> None:
@@ -429,28 +387,6 @@ class HatsApp(App):
 def _home_relative(path: str) -> str:
     home = os.path.expanduser("~")
     return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path
-
-
-def wait_for_a_key(what: str) -> None:
-    """On the bare terminal, between a command and the app's return: "press any key", as lazygit does."""
-    import select
-    import sys
-    import termios
-    import tty
-
-    if not sys.stdin.isatty():
-        return
-    fd = sys.stdin.fileno()
-    sys.stdout.write(f"\n\x1b[2m[{what}: press any key to return to hats]\x1b[0m")
-    sys.stdout.flush()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setraw(fd)
-        os.read(fd, 1)
-        while select.select([fd], [], [], 0.05)[0]:  # the rest of an arrow's or F-key's sequence
-            os.read(fd, 64)
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def run(backend: str | None = None) -> int:

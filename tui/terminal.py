@@ -45,3 +45,25 @@ def read_line(prompt: str) -> str:
     if not line:
         raise HatsError("cancelled")
     return line.strip()
+
+
+def wait_for_a_key(what: str) -> None:
+    """On the bare terminal, between a command and the app's return: "press any key", as lazygit does."""
+    import select
+    import sys
+    import termios
+    import tty
+
+    if not sys.stdin.isatty():
+        return
+    fd = sys.stdin.fileno()
+    sys.stdout.write(f"\n\x1b[2m[{what}: press any key to return to hats]\x1b[0m")
+    sys.stdout.flush()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        os.read(fd, 1)
+        while select.select([fd], [], [], 0.05)[0]:  # the rest of an arrow's or F-key's sequence
+            os.read(fd, 64)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

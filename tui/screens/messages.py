@@ -1,0 +1,55 @@
+"""What the app's workers post back to the UI thread: one typed message per result."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class Warned(Message):
+    """A one-line warning (the vault's repairs), posted from any thread."""
+
+    text: str
+
+
+@dataclass
+class VaultOpened(Message):
+    vault: object
+
+
+@dataclass
+class SessionsLoaded(Message):
+    entries: list
+
+
+@dataclass
+class CredentialsReady(Message):
+    """A profile's session, renewed (`spawn` false) or for a child."""
+
+    name: str
+    session: object
+    command: str | None
+    spawn: bool
+
+
+@dataclass
+class ChildReady(Message):
+    """A child's argv and environment, prepared off the UI thread; `resources` (its credential
+    server, its shell's rc files) last until the child exits."""
+
+    name: str
+    argv: list
+    env: dict
+    resources: ExitStack
+    command: str | None
+
+
+@dataclass
+class Said(Message):
+    """A line for the status bar, from a worker."""
+
+    text: str
+    error: bool = False
