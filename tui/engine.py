@@ -105,6 +105,7 @@ class Engine:
                 finally:
                     if asking:
                         asking.release()
+            assert asking is not None  # not mine: another run holds the asking lock
             self._wait_for_asker(asking, serial, prompt)
             renew = False  # that run just renewed: what it cached is what this one would make
 
@@ -176,7 +177,7 @@ class Engine:
 
     def _wait_for_asker(self, asking: RunLock, serial: str, prompt: MfaSource) -> None:
         if isinstance(prompt, ProcessToken):
-            quietly, line = QUIET_WAIT_SECONDS, "waiting for the mfa_process of {}"
+            quietly, line = float(QUIET_WAIT_SECONDS), "waiting for the mfa_process of {}"
         else:
             quietly, line = 0.0, "waiting for the MFA code being typed in {}; Ctrl-C to stop"
         asking.wait_until_free(PROMPT_WAIT_SECONDS, f"the MFA code for {serial}", quietly=quietly,

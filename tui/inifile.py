@@ -103,7 +103,7 @@ def read_with_configparser(path: Path) -> dict[str, dict]:
         raise ConfigError(f"{path}: {_one_line(exc)}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {cannot_read(exc)}") from None
-    sections = {section: dict(parser.items(section)) for section in parser.sections()}
+    sections: dict[str, dict] = {section: dict(parser.items(section)) for section in parser.sections()}
     for section, values in {"DEFAULT": dict(parser.defaults()), **sections}.items():  # DEFAULT's own line first
         for key, value in values.items():
             if value.startswith("\n"):

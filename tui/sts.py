@@ -36,7 +36,7 @@ class AssumedRole:
 
 
 def get_session_token(key: Credentials, profile: str, duration: int, mfa: MfaCode | None) -> Credentials:
-    params = {"DurationSeconds": duration}
+    params: dict[str, str | int] = {"DurationSeconds": duration}
     if mfa:
         params.update(SerialNumber=mfa.serial, TokenCode=mfa.code)
     return _call(key, profile, "get_session_token", params, mfa, lambda answer: _credentials(answer["Credentials"]))
@@ -44,7 +44,7 @@ def get_session_token(key: Credentials, profile: str, duration: int, mfa: MfaCod
 
 def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: str,
                 duration: int | None, external_id: str | None, mfa: MfaCode | None) -> AssumedRole:
-    params = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    params: dict[str, str | int] = {"RoleArn": role_arn, "RoleSessionName": session_name}
     if duration:
         params["DurationSeconds"] = duration
     if external_id:
@@ -58,7 +58,7 @@ def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: 
 def assume_role_with_web_identity(profile: str, role_arn: str, session_name: str, token: str,
                                   duration: int | None) -> AssumedRole:
     """An unsigned call: the web identity token is the proof, there are no keys yet."""
-    params = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
+    params: dict[str, str | int] = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
     if duration:
         params["DurationSeconds"] = duration
     return _call(None, profile, "assume_role_with_web_identity", params, None, lambda answer: AssumedRole(

@@ -20,6 +20,7 @@ class AssumeRoleProvider:
         caller = self.source.retrieve(renewal).credentials
         code = renewal.code_for(self.serial) if self.serial else None
         hop = self.hop
+        assert hop.role_arn is not None  # a hop of a chain is a role
         assumed = sts.assume_role(caller, self.target, hop.role_arn, self.session_name,
                                   hop.duration_seconds, hop.external_id, code)
         return NewCredentials(assumed.credentials, assumed.arn)

@@ -18,6 +18,7 @@ class WebIdentityProvider:
 
     def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
         profile = self.profile
+        assert profile.role_arn is not None  # base_kind makes a web identity base only with a role_arn
         session_name = profile.role_session_name or f"hats-{int(time.time())}"  # botocore: botocore-session-<time>
         assumed = sts.assume_role_with_web_identity(profile.name, profile.role_arn, session_name, self._token(),
                                                     profile.duration_seconds)

@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from .. import settings
 from ..errors import VaultError
@@ -48,7 +49,7 @@ def _passphrase_for(path: Path) -> str:
 class EncryptedFileStore:
     """get/set/delete of named strings in one encrypted file (0600 in a 0700 dir)."""
 
-    def __init__(self, path: Path, passphrase: "callable[[], str]", unlocked_seconds: int = 0):
+    def __init__(self, path: Path, passphrase: Callable[[], str], unlocked_seconds: int = 0):
         self.path = Path(path)
         self._passphrase = passphrase
         self._key: bytes | None = None
@@ -124,7 +125,7 @@ class EncryptedFileStore:
         return kept[len(salt):] if kept and kept[:len(salt)] == salt else None
 
     def _keep(self, document: dict) -> None:
-        if self.unlocked_seconds:
+        if self.unlocked_seconds and self._key is not None:
             from . import kernel_keyring
 
             kernel_keyring.store(self._kept_name, _unb64(document["salt"]) + self._key, self.unlocked_seconds)
@@ -152,7 +153,7 @@ class EncryptedFileStore:
 
     def _new_document(self) -> dict:
         salt = os.urandom(16)
-        document = {"format": FORMAT, "salt": _b64(salt), "kdf": dict(KDF_PARAMS), "items": {}}
+        document: dict = {"format": FORMAT, "salt": _b64(salt), "kdf": dict(KDF_PARAMS), "items": {}}
         document["items"][CHECK_ITEM] = self._seal(document, CHECK_ITEM, "ok")
         self._keep(document)
         return document

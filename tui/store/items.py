@@ -22,7 +22,8 @@ SERVICE = "hats"  # the service every item is filed under, in keyrings that have
 
 
 class SecretStore(Protocol):
-    where: str  # for messages: "the secret-service keyring", a file's path
+    @property
+    def where(self) -> str: ...  # for messages: "the secret-service keyring", a file's path
 
     def get(self, name: str) -> str | None: ...
     def set(self, name: str, value: str) -> None: ...

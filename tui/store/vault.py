@@ -224,6 +224,7 @@ def _empty_index() -> dict:
 
 def _session_entry(session: CachedSession) -> dict:
     """What the index keeps of a session: no secret."""
+    assert session.credentials.expiration is not None  # only credentials that expire are cached
     return {"kind": session.kind.value, "profile": session.profile, "arn": session.arn, "base": session.base,
             "expiration": iso(session.credentials.expiration)}
 
