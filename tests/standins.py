@@ -64,8 +64,9 @@ class _Server:
         raise NotImplementedError
 
 
-def _reply(request, status: int, body: str, content_type: str = "text/plain") -> None:
-    data = body.encode()
+def reply(request, status: int, body: str | bytes, content_type: str = "text/plain") -> None:
+    """One whole HTTP answer from a BaseHTTPRequestHandler."""
+    data = body.encode() if isinstance(body, str) else body
     request.send_response(status)
     request.send_header("Content-Type", content_type)
     request.send_header("Content-Length", str(len(data)))
@@ -84,19 +85,19 @@ class InstanceMetadata(_Server):
     def answer(self, request, method: str) -> None:
         if method == "PUT":
             if request.path != "/latest/api/token" or not request.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
-                return _reply(request, 400, "")
+                return reply(request, 400, "")
             token = secrets.token_urlsafe(24)
             self.tokens.add(token)
-            return _reply(request, 200, token)
+            return reply(request, 200, token)
         if request.headers.get("X-aws-ec2-metadata-token") not in self.tokens:
-            return _reply(request, 401, "")
+            return reply(request, 401, "")
         if request.path == ROLE_PATH:
-            return _reply(request, 200, self.role)
+            return reply(request, 200, self.role)
         if request.path == ROLE_PATH + self.role:
             document = {"Code": "Success", "LastUpdated": iso(self.credentials.expiration), "Type": "AWS-HMAC",
                         **self._document()}
-            return _reply(request, 200, json.dumps(document), "application/json")
-        return _reply(request, 404, "")
+            return reply(request, 200, json.dumps(document), "application/json")
+        return reply(request, 404, "")
 
 
 class ContainerEndpoint(_Server):
@@ -114,7 +115,7 @@ class ContainerEndpoint(_Server):
 
     def answer(self, request, method: str) -> None:
         if method != "GET" or request.path != self.path:
-            return _reply(request, 404, "")
+            return reply(request, 404, "")
         if request.headers.get("Authorization") != self.token:
-            return _reply(request, 403, "")
-        return _reply(request, 200, json.dumps(self._document()), "application/json")
+            return reply(request, 403, "")
+        return reply(request, 200, json.dumps(self._document()), "application/json")

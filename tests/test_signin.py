@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import DEV
+from tests.standins import reply
 from tui import signin, sts
 from tui.credentials import Credentials
 from tui.errors import HatsError
@@ -70,13 +71,7 @@ class FederationStub:
         self.tokens[token] = akid
         self.reply(http, 200, json.dumps({"SigninToken": token}).encode(), "application/json")
 
-    @staticmethod
-    def reply(http, status: int, body: bytes, kind: str):
-        http.send_response(status)
-        http.send_header("Content-Type", kind)
-        http.send_header("Content-Length", str(len(body)))
-        http.end_headers()
-        http.wfile.write(body)
+    reply = staticmethod(reply)
 
     def stop(self):
         self.server.shutdown()
