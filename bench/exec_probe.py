@@ -7,7 +7,7 @@ the command, and prints one JSON object of milliseconds per step:
 
     import_cli     import tui.cli (what `python -m tui` imports before parsing)
     parse          build the argparse parser and parse the arguments
-    import_engine  import what cmd_exec imports (runner, shell, sessions, vault, ...)
+    import_engine  import what cmd_exec imports (child.role, child.spawn, sessions, vault, ...)
     load_config    profiles.load(): the AWS config and credentials files
     open_vault     open_vault(): pick and construct the backend
     first_read     the first keyring read (backend import, D-Bus session or Argon2 key derivation)
@@ -47,9 +47,9 @@ def main(profile: str) -> dict:
     args = cli.build_parser().parse_args(["exec", profile, "--", "true"])
     step("parse")
     from tui.mfa import source_for  # noqa: F401  (what cli._engine imports)
-    from tui.runner import role_child
+    from tui.child.role import role_child
     from tui.engine import Engine
-    from tui.shell import exec_child  # noqa: F401
+    from tui.child.spawn import exec_child  # noqa: F401
     from tui.terminal import read_line  # noqa: F401
     from tui.credentials import SessionKind
     from tui.store.backends import open_vault

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import DEV, config_text
 from tui.credentials import Credentials, utcnow
-from tui.credserver import CredentialServer
+from tui.child.credential_server import CredentialServer
 
 ROLE_ARN = f"arn:aws:sts::{DEV}:assumed-role/auditor/jan-work"
 RENEW_HINT = "run `hats exec --renew auditor -- true` in any shell, then run the command again"
@@ -259,7 +259,7 @@ def test_it_listens_on_loopback_only():
 
 
 def test_importing_it_pulls_in_neither_boto3_nor_textual():
-    code = ("import sys, tui.credserver\n"
+    code = ("import sys, tui.child.credential_server\n"
             "print(' '.join(n for n in sys.modules if n.split('.')[0] in ('textual', 'boto3', 'botocore')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])

@@ -275,7 +275,7 @@ def test_cached_exec_imports_neither_boto3_textual_nor_a_keyring_library(hats, w
                           env=hats.env, capture_output=True, text=True, start_new_session=True)
     assert done.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert "tui.environ" in imported
+    assert "tui.child.environment" in imported
     # nor keyring, secretstorage or cryptography: one item read with three D-Bus calls costs a
     # quarter of what those imports do
     heavy = ("boto3", "botocore", "textual", "keyring", "secretstorage", "cryptography")

@@ -20,11 +20,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tui.colors import ACCOUNT_COLORS, account_color, account_label
+from tui.child.colors import ACCOUNT_COLORS, account_color, account_label
 from tui.credentials import Credentials, utcnow
-from tui.environ import child_environment
+from tui.child.environment import child_environment
 from tui.profiles import Profile
-from tui.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
+from tui.child.prompt import prepared_shell, prompt_env, shell_kind, shell_launch
 from tui.settings import SettingError
 from tui.store.items import CachedSession
 
@@ -296,7 +296,7 @@ IDS = [f"{n:012d}" for n in range(100000000000, 100000000000 + 200 * 7919, 7919)
 
 
 def test_an_accounts_colour_is_the_same_in_every_process():
-    code = ("from tui.colors import account_color\nfrom tui.profiles import Profile\n"
+    code = ("from tui.child.colors import account_color\nfrom tui.profiles import Profile\n"
             f"print(' '.join(account_color(Profile('p'), i, None, '').ansi for i in {IDS!r}))")
     root = str(Path(__file__).resolve().parents[1])
     here = [account_color(Profile("p"), i, None, "").ansi for i in IDS]

@@ -41,11 +41,11 @@ async def test_a_keyring_that_did_not_open_says_why_and_opens_again_with_u(app_e
 
 async def test_opening_a_role_reads_the_keyring_and_starts_the_server_off_the_ui_thread(app_env, world):
     """Every keyring item read and the credential server's start are recorded with their thread."""
-    from tui import credserver
+    from tui.child import credential_server
 
     app, recorder = make_app()
     threads: list[str] = []
-    started = credserver.CredentialServer.__enter__
+    started = credential_server.CredentialServer.__enter__
 
     def recording_enter(server):
         threads.append(f"server {threading.current_thread().name}")
@@ -61,7 +61,7 @@ async def test_opening_a_role_reads_the_keyring_and_starts_the_server_off_the_ui
             return read(name)
 
         store.get = recording_get
-        credserver.CredentialServer.__enter__ = recording_enter
+        credential_server.CredentialServer.__enter__ = recording_enter
         try:
             await highlight(pilot, app, "auditor")
             await pilot.press("enter")
@@ -69,7 +69,7 @@ async def test_opening_a_role_reads_the_keyring_and_starts_the_server_off_the_ui
             await type_code(pilot, world.code())
             await settle(pilot, app, 0.5)
         finally:
-            credserver.CredentialServer.__enter__ = started
+            credential_server.CredentialServer.__enter__ = started
         assert recorder.arn == f"arn:aws:sts::{DEV}:assumed-role/auditor/jan-work"
         assert any(entry.startswith("server") for entry in threads)
         assert [entry for entry in threads if entry.endswith(threading.main_thread().name)] == []

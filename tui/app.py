@@ -289,7 +289,7 @@ class HatsApp(App):
     def prepare_child(self, name: str, session, command: str | None) -> None:
         """In the worker: the child's environment, its credential server and rc files (keyring reads,
         a server start), so the UI thread only hands the terminal over."""
-        from .runner import role_child, user_shell
+        from .child.role import role_child, user_shell
 
         argv = None if command is None else [user_shell(os.environ), "-c", command]
         resources = ExitStack()
@@ -327,7 +327,7 @@ class HatsApp(App):
     def spawn(self, argv: list[str], env: dict[str, str], hold: bool = False) -> int:
         """Hand the terminal to a child and take it back when it exits; with `hold`, once a key is
         pressed, so a command's output can be read (a shell's screen is the person's own)."""
-        from .shell import run_child
+        from .child.spawn import run_child
 
         with self.suspend():
             code = run_child(argv, env)

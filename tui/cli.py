@@ -210,8 +210,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_exec(args) -> int:
-    from .runner import role_child
-    from .shell import ChildError, exec_child, run_child
+    from .child.role import role_child
+    from .child.spawn import ChildError, exec_child, run_child
 
     command = args.command_line or None
     if command and not command[0]:
@@ -226,7 +226,7 @@ def cmd_exec(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .environ import child_environment, export_lines
+    from .child.environment import child_environment, export_lines
 
     _stdout()  # before a code is asked for: credentials printed nowhere are a code spent for nothing
     chain, session = _resolve(args)

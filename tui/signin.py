@@ -256,7 +256,7 @@ def profile_console_url(engine, name: str, *, duration: int | None = None,
                         destination: str | None = None) -> str:
     """The console URL for any profile: its role session, or a federation token for a user."""
     from .chains import BaseKind, base_kind, is_chained
-    from .environ import chain_region
+    from .child.environment import chain_region
 
     chain = engine.profiles.chain(name)
     target = chain[-1]

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..colors import account_color, account_label
+from ..child.colors import account_color, account_label
 from ..display import printable
 from ..forest import Forest
 from .marks import SessionMark, base_tag, session_mark

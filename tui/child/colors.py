@@ -19,8 +19,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from . import settings
-from .profiles import Profile
+from .. import settings
+from ..profiles import Profile
 
 # xterm-256 indices (16-255 only: 0-15 are redefined by every terminal theme).
 PALETTE = {

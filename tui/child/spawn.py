@@ -6,8 +6,8 @@ import errno
 import os
 import signal
 
-from .display import printable
-from .errors import HatsError
+from ..display import printable
+from ..errors import HatsError
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 

@@ -37,8 +37,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from .credentials import Credentials, iso, utcnow
-from .errors import HatsError, MfaError
+from ..credentials import Credentials, iso, utcnow
+from ..errors import HatsError, MfaError
 
 # Credentials without an expiry (a long-term key) are served as if they expired
 # this soon, so SDKs ask again now and then (botocore asks 15 minutes ahead).

@@ -18,11 +18,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from typing import Iterator, Mapping
 
-from .chains import DEFAULT_ROLE_SECONDS, mfa_hop
-from .credentials import SessionKind, iso
-from .engine import Engine, Policy
-from .environ import child_environment
-from .store.items import CachedSession
+from ..chains import DEFAULT_ROLE_SECONDS, mfa_hop
+from ..credentials import SessionKind, iso
+from ..engine import Engine, Policy
+from .environment import child_environment
+from ..store.items import CachedSession
 
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
 # botocore asks a container endpoint again 15 minutes before expiry; renewing
@@ -55,7 +55,7 @@ def role_child(engine: Engine, name: str, session: CachedSession, command: list[
 
 
 def _served(stack: ExitStack, engine: Engine, name: str, env: dict[str, str]) -> dict[str, str]:
-    from .credserver import CredentialServer
+    from .credential_server import CredentialServer
 
     # No MFA source: the server runs beside a child that owns the terminal, so
     # it must never prompt; mfa_process profiles still renew by themselves.

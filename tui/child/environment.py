@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .credentials import iso
-from .display import printable
-from .profiles import Profile
-from .store.items import CachedSession
+from ..credentials import iso
+from ..display import printable
+from ..profiles import Profile
+from ..store.items import CachedSession
 
 # Anything an SDK could pick credentials or a profile from, so the child
 # sees only what hats gives it. botocore reads AWS_SECURITY_TOKEN before
