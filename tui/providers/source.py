@@ -9,7 +9,9 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI and their token.
 
 from __future__ import annotations
 
-from ..credentials import Credentials, utcnow
+from datetime import timezone
+
+from ..credentials import Credentials
 from ..display import printable
 from ..errors import HatsError
 from .base import NewCredentials, Renewal
@@ -40,7 +42,7 @@ class CredentialSourceProvider:
         frozen = found.get_frozen_credentials()
         expiry = getattr(found, "_expiry_time", None)
         return NewCredentials(Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
-                                          expiry.astimezone(utcnow().tzinfo) if expiry else None))
+                                          expiry.astimezone(timezone.utc) if expiry else None))
 
     def _failed(self, why: str) -> CredentialSourceError:
         return CredentialSourceError(f"profile '{printable(self.profile)}': credential_source = {self.source}: "
