@@ -325,7 +325,7 @@ def assert_fails_whole(vault, message: str) -> None:
 
 @pytest.mark.parametrize("fault", ["replace-fails", "fsync-fails", "disk-full-half-way"])
 def test_a_disk_that_fails_under_put_session_is_one_line_and_the_file_whole(fault, tmp_path, monkeypatch):
-    from tests.test_hardening import FAULTS
+    from tests.hardening import FAULTS
 
     vault = file_vault(tmp_path)
     module, name, replacement = FAULTS[fault]
