@@ -416,3 +416,11 @@ def test_a_role_that_trusts_the_account_can_be_chained_from_the_sso_role_for_an_
                       ) == "ValidationError"
     untrusting = f"arn:aws:iam::{PROD}:role/prod-admin"  # trusts PROD only
     assert error_code(lambda: sts.assume_role(RoleArn=untrusting, RoleSessionName="jan")) == "AccessDenied"
+
+
+def test_a_browser_that_cannot_start_fails_in_one_line(browser, monkeypatch):
+    monkeypatch.setenv("HATS_SANDBOX_BROWSER", "fail")
+    done = subprocess.run([str(ROOT / "tui/sandbox/browser.py"), "http://127.0.0.1:9/authorize"],
+                          capture_output=True, text=True, timeout=10)
+    assert (done.returncode, done.stdout, len(done.stderr.splitlines())) == (1, "", 1)
+    assert not browser.exists()  # it visited nothing
