@@ -4,6 +4,7 @@ rules, expiry, refresh, pagination, Logout, and role credentials that the local 
 `aws` CLI accept."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -424,3 +425,49 @@ def test_a_browser_that_cannot_start_fails_in_one_line(browser, monkeypatch):
                           capture_output=True, text=True, timeout=10)
     assert (done.returncode, done.stdout, len(done.stderr.splitlines())) == (1, "", 1)
     assert not browser.exists()  # it visited nothing
+
+
+def iso(seconds_from_now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds_from_now))
+
+
+def test_botocores_own_sso_provider_refreshes_and_gets_role_credentials_here(idc, tmp_path):
+    """The AWS CLI's SSO code (not hats') as the client: a cached token about to expire is refreshed
+    with CreateToken, then GetRoleCredentials gives keys the local STS knows.  This test's tokens
+    sit in the CLI's plaintext cache on purpose, so they are not handed to the secret scan."""
+    oidc = client(idc, "sso-oidc")
+    reg = oidc.register_client(clientName="aws-cli", clientType="public", scopes=["sso:account:access"])
+    idc.approval = "allow"
+    device = oidc.start_device_authorization(clientId=reg["clientId"], clientSecret=reg["clientSecret"],
+                                             startUrl=idc.start_url)
+    no_redirects().open(device["verificationUriComplete"]).read()
+    signed_in = oidc.create_token(clientId=reg["clientId"], clientSecret=reg["clientSecret"], grantType=DEVICE_GRANT,
+                                  deviceCode=device["deviceCode"])
+    cache = tmp_path / ".aws/sso/cache" / f"{hashlib.sha1(b'corp').hexdigest()}.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({
+        "startUrl": idc.start_url, "region": idc.region, "accessToken": signed_in["accessToken"],
+        "expiresAt": iso(300), "refreshToken": signed_in["refreshToken"], "clientId": reg["clientId"],
+        "clientSecret": reg["clientSecret"], "registrationExpiresAt": iso(86400)}))
+    (tmp_path / "config").write_text(f"""\
+[profile admin]
+sso_session = corp
+sso_account_id = {DEV}
+sso_role_name = AdministratorAccess
+region = eu-west-1
+
+[sso-session corp]
+sso_start_url = {idc.start_url}
+sso_region = {idc.region}
+sso_registration_scopes = sso:account:access
+""")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_ENDPOINT_URL_STS": idc.world.sts.url,
+           "AWS_ENDPOINT_URL_SSO": idc.url, "AWS_ENDPOINT_URL_SSO_OIDC": idc.url}
+    command = [shutil.which("aws")] if shutil.which("aws") else [sys.executable, "-m", "awscli"]
+    done = subprocess.run([*command, "sts", "get-caller-identity", "--profile", "admin", "--output", "json"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert SSO_ARN.fullmatch(json.loads(done.stdout or "{}").get("Arn", "")), done.stderr
+    assert idc.count("CreateToken", ok=True, grant="refresh_token") == 1
+    assert idc.count("GetRoleCredentials", ok=True) == 1
+    assert json.loads(cache.read_text())["accessToken"] != signed_in["accessToken"]

@@ -14,6 +14,10 @@ Portal: ListAccounts, ListAccountRoles, GetRoleCredentials (minted by the LocalS
 keys work there), Logout.  Test controls: accounts and roles, `approval`, `timing`,
 `user_name`, `expire_access_tokens()`, `revoke_all()`, and `calls` / `count()`.
 No token or secret is ever logged.
+
+For a hats (or aws) subprocess: AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO = `url`, the
+sso-session's sso_start_url = `start_url` and sso_region = `region`, and
+BROWSER="python -m tui.sandbox.browser %s" to click through the sign-in pages.
 """
 from __future__ import annotations
 
