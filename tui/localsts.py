@@ -335,3 +335,34 @@ class LocalSTS:
                 f"<Arn>{caller.arn}</Arn><UserId>{caller.user_id}</UserId><Account>{caller.account}</Account>"
                 f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId>"
                 f"</ResponseMetadata></GetCallerIdentityResponse>").encode()
+
+    def sso_role_credentials(self, account_id: str, permission_set: str, user_name: str,
+                             duration: int = 3600) -> dict:
+        """What Identity Center hands out for a permission set: keys of the role it provisions in the
+        account (AWSReservedSSO_<set>_<16 hex> under /aws-reserved/sso.amazonaws.com/, trusting only
+        the SAML provider, so no key may AssumeRole into it), for a session named after the user.
+        Returns AccessKeyId, SecretAccessKey, SessionToken and ExpirationMs (epoch milliseconds)."""
+        from datetime import datetime
+        from hashlib import sha256
+
+        suffix = sha256(f"{account_id}/{permission_set}".encode()).hexdigest()[:16]
+        name = f"AWSReservedSSO_{permission_set}_{suffix}"
+        arn = f"arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/{name}"
+        with self._lock:
+            if arn not in self._roles:
+                policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithSAML",'
+                          f'"Principal":{{"Federated":"arn:aws:iam::{account_id}:saml-provider/'
+                          'AWSSSO_local_DO_NOT_DELETE"}}]}')
+                self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
+                                Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=policy,
+                                MaxSessionDuration="43200")
+                self._roles[arn] = Role("saml:AWSSSO", False, 43200)
+        reply = self._moto_call("sts", account_id, "POST", Action="AssumeRole", Version="2011-06-15", RoleArn=arn,
+                                RoleSessionName=user_name, DurationSeconds=str(duration))
+        keys = {tag: (reply.findtext(f".//{STS_NS}{tag}") if reply is not None else None) or ""
+                for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "Arn", "AssumedRoleId")}
+        self._principals[keys["AccessKeyId"]] = Principal(account_id, keys["Arn"], keys["AssumedRoleId"],
+                                                          temporary=True)
+        expires = datetime.fromisoformat(keys["Expiration"].replace("Z", "+00:00"))
+        return {"AccessKeyId": keys["AccessKeyId"], "SecretAccessKey": keys["SecretAccessKey"],
+                "SessionToken": keys["SessionToken"], "ExpirationMs": int(expires.timestamp() * 1000)}
