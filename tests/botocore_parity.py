@@ -39,14 +39,14 @@ REFUSALS = {
     "chained hour": r"AWS caps chained roles at 3600 s",
     "half a key pair": r"gives it aws_access_key_id and aws_secret_access_key, but .* is missing or empty",
     "credential_source": r"credential_source .* is not one of",
-    "sso": r"signs in through IAM Identity Center .*, which hats does not provide",
+    "empty sso setting": r"signs in through IAM Identity Center but has no|is not a 12-digit account id",
     "login": r"gets its credentials from `aws login` .*, which hats does not provide",
 }
 # The source of a base's credentials, as botocore names its providers; "keyring" and "credential_source"
 # are the stand-ins below.
 FILE_SOURCES = {"shared-credentials-file", "config-file", "keyring"}
 BOTOCORE_METHOD = {BaseKind.PROCESS: "custom-process", BaseKind.SOURCE: "credential_source",
-                   BaseKind.WEB_IDENTITY: "assume-role-with-web-identity"}
+                   BaseKind.WEB_IDENTITY: "assume-role-with-web-identity", BaseKind.SSO: "sso"}
 
 
 # -- botocore's side --------------------------------------------------------------------------
@@ -154,12 +154,26 @@ def _keyring_provider():
     return Keyring()
 
 
+def _sso_provider(real):
+    """botocore's SSOProvider with its config checks, answered without a token: a sign-in cannot run here."""
+
+    class Sso(type(real)):
+        def load(self):
+            return _stand_in(self.METHOD) if self._load_sso_config() else None
+
+    real.__class__ = Sso
+    return real
+
+
 def _KeyringLast(session):
     from botocore.credentials import ProfileProviderBuilder
 
     class Builder(ProfileProviderBuilder):
         def providers(self, profile_name, disable_env_vars=False):
             return [*super().providers(profile_name, disable_env_vars), _keyring_provider()]
+
+        def _create_sso_provider(self, profile_name):
+            return _sso_provider(super()._create_sso_provider(profile_name))
 
     return Builder(session)
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, credentials_path
+from .sso.config import is_sso_profile
 
 DEFAULT_ROLE_SECONDS = 3600
+SSO_FINGERPRINTED = ("sso_session", "sso_account_id", "sso_role_name", "sso_start_url")
 
 
 class BaseKind(Enum):
@@ -25,6 +27,7 @@ class BaseKind(Enum):
     PROCESS = "credential_process"
     SOURCE = "credential_source"  # the environment, EC2's metadata service or a container endpoint
     WEB_IDENTITY = "web_identity"  # AssumeRoleWithWebIdentity with a token file
+    SSO = "sso"  # an IAM Identity Center role: GetRoleCredentials with the sign-in's token
 
 
 def base_kind(chain: list[Profile]) -> BaseKind:
@@ -34,6 +37,8 @@ def base_kind(chain: list[Profile]) -> BaseKind:
         return BaseKind.SOURCE
     if base.web_identity_token_file and base.role_arn:
         return BaseKind.WEB_IDENTITY
+    if is_sso_profile(base.settings) and not (len(chain) > 1 and base.has_file_keys):
+        return BaseKind.SSO  # botocore: a source profile's static keys come first, else SSO before any key
     if base.credential_process and not (base.has_file_keys and base.key_file == credentials_path()):
         return BaseKind.PROCESS  # botocore: credentials-file keys, then credential_process, then config-file keys
     return BaseKind.KEY
@@ -74,7 +79,9 @@ def fingerprint(chain: list[Profile]) -> str:
 
 def _source_settings(hop: Profile) -> list[str]:
     """The settings of a base other than a key; absent ones add nothing, so older fingerprints hold."""
-    return [value for value in (hop.credential_process, hop.credential_source, hop.web_identity_token_file) if value]
+    sources = (hop.credential_process, hop.credential_source, hop.web_identity_token_file,
+               *(hop.settings.get(key) for key in SSO_FINGERPRINTED))
+    return [value for value in sources if isinstance(value, str) and value]
 
 
 def base_fingerprint(base: Profile, serial: str | None) -> str:
@@ -112,7 +119,8 @@ def describe_chain(profiles: ProfileSet, chain: list[Profile], session_seconds: 
     kind = base_kind(chain)
     principal = {BaseKind.KEY: "user (long-term key)", BaseKind.PROCESS: "credential_process",
                  BaseKind.SOURCE: f"credential_source {base.credential_source}",
-                 BaseKind.WEB_IDENTITY: f"web identity, role {base.role_name}"}[kind]
+                 BaseKind.WEB_IDENTITY: f"web identity, role {base.role_name}",
+                 BaseKind.SSO: f"IAM Identity Center, role {base.settings.get('sso_role_name', '?')}"}[kind]
     made_for = session_seconds if serial and kind is BaseKind.KEY else None
     hops = [Hop(base.name, principal, base.account_id, base.role_arn if kind is BaseKind.WEB_IDENTITY else None,
                 serial if code_at == 0 else None, None, None, made_for, code_at == 0)]

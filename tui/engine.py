@@ -21,21 +21,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import settings
 from .chains import BaseKind, base_fingerprint, base_kind, fingerprint, mfa_hop, session_name
 from .credentials import Credentials, SessionKind, utcnow
 from .display import printable
-from .errors import MfaCodeRejected, MfaError
+from .errors import MfaCodeRejected, MfaError, SignInNeeded
 from .locks import RunLock
 from .mfa import FixedToken, MfaSource, ProcessToken
 from .profiles import Profile, ProfileSet
 from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSourceProvider, KeyProvider,
-                        ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, WebIdentityProvider)
+                        ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, SignInRequired,
+                        SsoRoleProvider, WebIdentityProvider)
+from .sso.keeper import TokenKeeper
 from .store.items import CachedSession
 from .store.vault import Vault
 from .sts import MfaCode
+
+if TYPE_CHECKING:
+    from .sso.flows import SignInView
 
 MFA_ATTEMPTS = 3
 QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line
@@ -61,7 +66,7 @@ class Engine:
 
     def __init__(self, profiles: ProfileSet, vault: Vault, mfa: MfaSource | None,
                  policy: Policy | None = None, notify: Callable[[str], None] = lambda _: None,
-                 label: str = "hats"):
+                 label: str = "hats", sign_in_view: Callable[[], SignInView | None] = lambda: None):
         self.profiles = profiles
         self.vault = vault
         self.mfa = mfa
@@ -69,6 +74,8 @@ class Engine:
         self.notify = notify
         self.label = label  # who this run is, for the runs that wait for it
         self.cache = SessionCache(vault, self.policy.is_fresh, notify)
+        self.sign_in_view = sign_in_view  # how a person signs in to Identity Center here, asked when one must
+        self.keeper = TokenKeeper(vault, label, notify, self.policy.clock)
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
@@ -91,14 +98,22 @@ class Engine:
         from . import sts
 
         sts.load_botocore()  # before the lock, not while others wait for it
+        signed_in = False
         while True:
+            sign_in = None
             with self._renewal_lock(chain[0]):
                 try:
                     return stack.retrieve(Renewal(), force=renew)
+                except SignInRequired as need:
+                    sign_in = need
                 except CodeNeeded as need:
                     serial, prompt = need.serial, self._mfa_source(chain)
                     asking = self._asking_lock(serial, prompt)
                     mine = asking is None or asking.try_acquire()
+            if sign_in:
+                self._sign_in(chain, sign_in, again=signed_in)
+                signed_in = True
+                continue
             if mine:
                 try:
                     return self._renew_with_code(chain, stack, renew, serial, prompt)
@@ -131,6 +146,9 @@ class Engine:
         if kind is BaseKind.PROCESS:
             return Cached(ProcessProvider(base.name, base.credential_process or ""), SessionKind.PROCESS, base.name,
                           fingerprint([base]), base.name, self.cache)
+        if kind is BaseKind.SSO:
+            return Cached(SsoRoleProvider(base, self.profiles.sso_role(base), self.keeper), SessionKind.ROLE,
+                          base.name, fingerprint([base]), base.name, self.cache)
         if kind is BaseKind.WEB_IDENTITY:
             return Cached(WebIdentityProvider(base, base.web_identity_token_file or ""), SessionKind.ROLE,
                           base.name, fingerprint([base]), base.name, self.cache)
@@ -154,6 +172,13 @@ class Engine:
                     raise
                 refusal = str(refused)
         raise AssertionError("unreachable")
+
+    def _sign_in(self, chain: list[Profile], need: SignInRequired, again: bool) -> None:
+        """A person signs in (no lock of this run held), once a run, or the run ends saying how to."""
+        view = None if again else self.sign_in_view()
+        if view is None:
+            raise SignInNeeded(need.reason)
+        self.keeper.sign_in(need.target, view, chain[0].name, need.refused)
 
     def _renewal_lock(self, base: Profile) -> RunLock:
         """The base user's renewal lock; a wait longer than a moment is said, in one line."""

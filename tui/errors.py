@@ -43,3 +43,13 @@ class StsError(HatsError):
     """STS refused a call or could not be reached."""
 
     exit_code = 5
+
+
+class SsoError(HatsError):
+    """IAM Identity Center refused a call, could not be reached, or the sign-in did not finish."""
+
+    exit_code = 7
+
+
+class SignInNeeded(SsoError):
+    """There is no usable token for a sign-in (none, expired, or refused by the portal)."""

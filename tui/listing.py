@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .chains import BaseKind, base_kind
+from .sso.config import is_sso_profile
 from .credentials import iso
 from .display import printable
 from .errors import ConfigError
@@ -34,7 +35,7 @@ def _profile_row(profiles: ProfileSet, profile, keys: set[str], sessions, now: d
         chain, problem = [], str(error)
     return {
         "profile": profile.name,
-        "kind": "role" if profile.is_role else "user",
+        "kind": "role" if profile.is_role else "sso" if is_sso_profile(profile.settings) else "user",
         "chain": [hop.name for hop in chain],
         "account": profile.account_id,
         "alias": profile.account_alias,

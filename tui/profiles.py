@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import inifile
 from .errors import ConfigError
+from .sso.config import SignIn, SsoRole, is_sso_profile, sso_role, sso_sessions
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 MFA_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):mfa/[\w+=,.@/-]{1,512}$")
@@ -33,7 +34,6 @@ SECRET_SETTINGS = (*KEY_SETTINGS, *TOKEN_SETTINGS)  # never kept in Profile.sett
 TEXT_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "external_id", "role_session_name", "duration_seconds",
                  "region", "credential_source", "credential_process", "mfa_process", "include_profile",
                  "web_identity_token_file", "hats_color", "hats_account_alias")  # the settings hats reads as one value
-SSO_SETTINGS = ("sso_account_id", "sso_role_name")  # botocore's SSOProvider takes a profile with either
 PLAIN_PROFILE_HEADER = re.compile(r"profile ([^\s'\"\\]+)")  # shlex.split would give these two words as they are
 
 
@@ -90,7 +90,8 @@ class Profile:
             match = pattern.match(value or "")
             if match:
                 return match.group(1)
-        return None
+        sso_account = self.settings.get("sso_account_id")
+        return sso_account if isinstance(sso_account, str) and is_number(sso_account) else None
 
     @property
     def role_name(self) -> str | None:
@@ -100,8 +101,9 @@ class Profile:
 class ProfileSet:
     """All profiles, by name, and the chains that lead to them."""
 
-    def __init__(self, profiles: Mapping[str, Profile]):
+    def __init__(self, profiles: Mapping[str, Profile], sign_ins: Mapping[str, SignIn | str] | None = None):
         self.profiles = profiles
+        self.sign_ins = sign_ins or {}  # each [sso-session NAME]: a SignIn, or what is wrong with it
 
     def __contains__(self, name: str) -> bool:
         return name in self.profiles
@@ -153,10 +155,36 @@ class ProfileSet:
             current = self.profiles[current.source_profile]
         hops.reverse()
         _check_chain_limit(hops)
-        problem = _base_problem(hops[0])
+        problem = self._base_problem(hops)
         if problem:
             raise ConfigError(problem)
         return hops
+
+    def sso_role(self, profile: Profile) -> SsoRole:
+        """The portal role an SSO profile signs in to; ConfigError when its settings do not name one."""
+        found = sso_role(profile.name, profile.settings, self.sign_ins)
+        if isinstance(found, str):
+            raise ConfigError(found)
+        return found
+
+    def _base_problem(self, hops: list[Profile]) -> str | None:
+        """A base whose credentials botocore takes from a source hats does not provide (its providers' order)."""
+        base = hops[0]
+        if base.web_identity_token_file:
+            return None if base.role_arn else f"profile '{base.name}' has web_identity_token_file but no role_arn"
+        if is_sso_profile(base.settings) and not (len(hops) > 1 and base.has_file_keys):
+            found = sso_role(base.name, base.settings, self.sign_ins)
+            if isinstance(found, str):
+                return found
+            if len(hops) > 1 and (hops[1].duration_seconds or 0) > CHAIN_LIMIT_SECONDS:
+                return (f"profile '{hops[1].name}' asks for {hops[1].duration_seconds} s, but it is assumed from "
+                        f"an IAM Identity Center role of '{base.name}' and AWS caps chained roles at "
+                        f"{CHAIN_LIMIT_SECONDS} s")
+            return None
+        if "login_session" in base.settings:
+            return (f"profile '{base.name}' gets its credentials from `aws login` (login_session), "
+                    "which hats does not provide")
+        return None
 
     def mfa_serial_for(self, chain: list[Profile]) -> str | None:
         """The MFA device that guards a chain: the nearest one to the target."""
@@ -168,20 +196,6 @@ class ProfileSet:
     def roles_from(self, name: str) -> list[Profile]:
         """Profiles whose source_profile is `name` (excluding itself)."""
         return [p for p in self.profiles.values() if p.source_profile == name and p.name != name]
-
-
-def _base_problem(base: Profile) -> str | None:
-    """A base whose credentials botocore takes from a source hats does not provide (its providers' order)."""
-    if base.web_identity_token_file:
-        return None if base.role_arn else f"profile '{base.name}' has web_identity_token_file but no role_arn"
-    sso = [key for key in SSO_SETTINGS if key in base.settings]
-    if sso:
-        return (f"profile '{base.name}' signs in through IAM Identity Center ({', '.join(sso)}), "
-                "which hats does not provide")
-    if "login_session" in base.settings:
-        return (f"profile '{base.name}' gets its credentials from `aws login` (login_session), "
-                "which hats does not provide")
-    return None
 
 
 def _check_chain_limit(hops: list[Profile]) -> None:
@@ -199,7 +213,8 @@ def _check_chain_limit(hops: list[Profile]) -> None:
 
 def load(config_file: Path | None = None, credentials_file: Path | None = None) -> ProfileSet:
     """Read both files; a missing file is an empty one."""
-    return ProfileSet(_ProfilesOnDemand(*_read_both(config_file, credentials_file)))
+    sections, by_file, files = _read_both(config_file, credentials_file)
+    return ProfileSet(_ProfilesOnDemand(sections, by_file, files), sso_sessions(by_file[2]))
 
 
 def static_keys(name: str) -> dict[str, str]:
@@ -217,18 +232,19 @@ def _read_both(config_file: Path | None, credentials_file: Path | None):
     """The profiles of both files merged as botocore's Session.full_config merges them, and each file's own."""
     config_file = config_file or config_path()
     credentials_file = credentials_file or credentials_path()
-    in_config = _config_profiles(inifile.read(config_file))
+    raw_config = inifile.read(config_file)
+    in_config = _config_profiles(raw_config)
     in_credentials = inifile.read(credentials_file)
     sections = dict(in_config)
     for name, values in in_credentials.items():
         sections[name] = {**sections.get(name, {}), **values}
-    return sections, (in_config, in_credentials), (config_file, credentials_file)
+    return sections, (in_config, in_credentials, raw_config), (config_file, credentials_file)
 
 
 class _ProfilesOnDemand(Mapping):
     """Profiles built when first asked for: a run that needs one chain builds its hops only."""
 
-    def __init__(self, sections: dict[str, dict], by_file: tuple[dict[str, dict], dict[str, dict]],
+    def __init__(self, sections: dict[str, dict], by_file: tuple[dict[str, dict], dict[str, dict], dict[str, dict]],
                  files: tuple[Path, Path]):
         self.sections, self.by_file, self.files = sections, by_file, files
         self.built: dict[str, Profile] = {}

@@ -16,8 +16,9 @@ from .key import KeyProvider
 from .process import ProcessProvider
 from .session_token import SessionTokenProvider
 from .source import CredentialSourceProvider
+from .sso_role import SignInRequired, SsoRoleProvider
 from .web_identity import WebIdentityProvider
 
 __all__ = ["AssumeRoleProvider", "Cached", "CodeNeeded", "CredentialSourceProvider", "Issued", "KeyProvider",
            "NewCredentials", "ProcessProvider", "Provider", "Renewal", "SessionCache", "SessionTokenProvider",
-           "WebIdentityProvider"]
+           "SignInRequired", "SsoRoleProvider", "WebIdentityProvider"]

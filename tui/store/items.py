@@ -5,6 +5,7 @@ Every secret is one item in the store, named by what it is:
     key/PROFILE            the long-term access key of a base profile
     session/mfa/PROFILE    a GetSessionToken session of a base profile
     session/role/PROFILE   an AssumeRole session of a role profile
+    sso/KEY                an Identity Center sign-in: client registration, access and refresh token
     index                  names, kinds and expiries (no secrets), for listing
 """
 
@@ -74,6 +75,17 @@ class SessionEntry:
     profile: str
     expiration: datetime
     arn: str
+
+
+@dataclass(frozen=True)
+class SignInEntry:
+    """What the index knows of an Identity Center sign-in: where, and until when. No token."""
+
+    key: str
+    start_url: str
+    region: str
+    session_name: str
+    expiration: datetime
 
 
 KIND_VALUES = {kind.value for kind in SessionKind}

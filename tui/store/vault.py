@@ -17,7 +17,8 @@ from typing import Callable
 from .. import settings
 from ..credentials import Credentials, SessionKind, iso, parse_iso
 from ..errors import NoKeyError, VaultError
-from .items import KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, session_item
+from ..sso.token import Token, token_item
+from .items import KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, SignInEntry, session_item
 
 
 def print_warning(text: str) -> None:
@@ -144,6 +145,35 @@ class Vault:
                 self._write_index(index)
         return len(doomed)
 
+    # -- Identity Center sign-ins -----------------------------------------
+    def get_token(self, key: str) -> Token | None:
+        """A sign-in's tokens; a damaged item counts as none (the person signs in again)."""
+        try:
+            return self._parsed(token_item(key), Token.from_json)
+        except DamagedItemError:
+            return None
+
+    def put_token(self, key: str, token: Token) -> None:
+        with self.index_lock():
+            self.store.set(token_item(key), token.to_json())
+            index = self._read_index()
+            index["sso"][key] = _token_entry(token)
+            self._write_index(index)
+
+    def drop_token(self, key: str) -> bool:
+        with self.index_lock():
+            index = self._read_index()
+            had = index["sso"].pop(key, None) is not None or self._holds(token_item(key))
+            self.store.delete(token_item(key))
+            self._write_index(index)
+        return had
+
+    def sign_ins(self) -> list[SignInEntry]:
+        return sorted((SignInEntry(key, e["start_url"], e["region"], e.get("session_name", ""),
+                                   parse_iso(e["expiration"]))
+                       for key, e in self._read_index()["sso"].items() if isinstance(e, dict) and "expiration" in e),
+                      key=lambda entry: (entry.session_name, entry.start_url))
+
     # -- the index and its lock -----------------------------------------
     def index_lock(self):
         return self._lock("index", timeout=self.index_lock_seconds)
@@ -178,9 +208,11 @@ class Vault:
 
     def _read_index(self) -> dict:
         try:
-            return self._parsed("index", _index_from_json) or _empty_index()
+            index = self._parsed("index", _index_from_json) or _empty_index()
         except DamagedItemError:
             return self._repaired_index()
+        index.setdefault("sso", {})  # written before hats signed in to Identity Center
+        return index
 
     def _write_index(self, index: dict) -> None:
         self.store.set("index", json.dumps(index, sort_keys=True))
@@ -215,11 +247,20 @@ class Vault:
                     self.store.delete(name)  # unreadable: worth nothing, and no index entry would find it
                 else:
                     index["sessions"][name] = _session_entry(session)
+            elif name.startswith("sso/"):
+                token = self.get_token(name.removeprefix("sso/"))
+                if token is not None:
+                    index["sso"][name.removeprefix("sso/")] = _token_entry(token)
         return index
 
 
 def _empty_index() -> dict:
-    return {"keys": [], "sessions": {}}
+    return {"keys": [], "sessions": {}, "sso": {}}
+
+
+def _token_entry(token: Token) -> dict:
+    return {"start_url": token.start_url, "region": token.region, "session_name": token.session_name,
+            "expiration": iso(token.expires)}
 
 
 def _session_entry(session: CachedSession) -> dict:
@@ -237,7 +278,6 @@ def _index_from_json(text: str) -> dict:
             for entry in index["sessions"].values()):
         raise ValueError("not an index")
     return index
-
 
 
 def default_state_dir() -> Path:
