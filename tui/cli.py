@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the sandbox's current MFA code (in a terminal that joined it)")
     demo.set_defaults(handler=cmd_demo)
 
+    from .sso_commands import add_parser as add_sso_parser
+
+    add_sso_parser(commands)
+
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
     clear.set_defaults(handler=cmd_clear)
@@ -297,8 +301,11 @@ def _engine(args):
     from .engine import Engine
     from .terminal import read_line
 
+    from .sso_commands import cli_sign_in_view
+
     mfa = source_for(args.mfa_token, read_line)
-    return Engine(_profiles(), _vault(args), mfa, notify=say, label=f"hats {args.command} {printable(args.profile)}")
+    return Engine(_profiles(), _vault(args), mfa, notify=say, label=f"hats {args.command} {printable(args.profile)}",
+                  sign_in_view=cli_sign_in_view)
 
 
 def _resolve(args):
