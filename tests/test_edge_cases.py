@@ -1,7 +1,7 @@
 """Edge cases of the `hats` command, end to end: pipes, closed streams, huge argv, odd names, a skewed clock.
 
 Each runs the real `hats` (a subprocess in its own HOME), against the local STS
-and a real keyring. tests/test_hardening.py's corpus holds the one-line refusals
+and a real keyring. tests/test_bad_input.py's corpus holds the one-line refusals
 of bad settings, names and commands; here are the cases that need a pipe, a pty
 or a measured system limit.
 """
