@@ -280,3 +280,19 @@ def test_a_cached_sso_exec_imports_neither_botocore_nor_a_keyring_library(sso):
     assert "tui.child.environment" in imported
     heavy = ("boto3", "botocore", "textual", "keyring", "secretstorage", "webbrowser")
     assert not {name for name in imported if name.split(".")[0] in heavy}
+
+
+def test_console_sign_in_with_the_sso_roles_credentials(sso, idc):
+    from .test_signin import FederationStub, login_query
+
+    federation = FederationStub()
+    try:
+        assert sso.run("sso", "login", "corp").returncode == 0
+        done = sso.run("login", "dev", "--stdout", env={"HATS_SIGNIN_URL": federation.url})
+        assert done.returncode == 0, done.stderr
+        query = login_query(done.stdout.strip())[1]
+        assert query["Action"] == "login" and query["SigninToken"] in federation.tokens
+        assert "region=eu-west-1" in query["Destination"]
+        assert idc.count("GetRoleCredentials") == 1
+    finally:
+        federation.stop()
