@@ -143,7 +143,8 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # TCPServer.server_bind is enough; HTTPServer's adds a reverse DNS lookup.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)  # getsockname() gives a str; the stub allows bytes
 
     def handle_error(self, request, client_address) -> None:
         """socketserver prints a traceback to stderr; a client hanging up is not news."""

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import os
 from contextlib import closing
+from typing import TYPE_CHECKING
 
 from ..errors import VaultError
 from .items import DamagedItemError
+
+if TYPE_CHECKING:
+    from .keyring_store import KeyringStore
 
 LABEL = "secret-service"
 BUS_NAME = "org.freedesktop.secrets"
@@ -86,7 +90,7 @@ class SecretServiceStore:
 
     def __init__(self, service: str):
         self.service = service
-        self._writer = None
+        self._writer: KeyringStore | None = None
 
     def get(self, name: str) -> str | None:
         from jeepney.io.blocking import open_dbus_connection
@@ -143,7 +147,7 @@ class SecretServiceStore:
         self.writer.delete(name)
 
     @property
-    def writer(self):
+    def writer(self) -> KeyringStore:
         """keyring's backend, for writes: it makes items other keyring users can read."""
         if self._writer is None:
             from keyring.backends.SecretService import Keyring
