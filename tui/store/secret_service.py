@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 from contextlib import closing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import VaultError
 from .items import DamagedItemError
 
 if TYPE_CHECKING:
+    from jeepney.io.blocking import DBusConnection
+
     from .keyring_store import KeyringStore
 
 LABEL = "secret-service"
@@ -48,14 +50,14 @@ def available() -> bool:
 class _Service:
     """The calls a read makes on org.freedesktop.Secret.Service."""
 
-    def __init__(self, bus):
+    def __init__(self, bus: DBusConnection):
         from jeepney import DBusAddress
 
         self.bus = bus
         self.address = DBusAddress("/org/freedesktop/secrets", bus_name=BUS_NAME,
                                    interface="org.freedesktop.Secret.Service")
 
-    def call(self, method: str, signature: str, *args):
+    def call(self, method: str, signature: str, *args: object) -> tuple[Any, ...]:
         from jeepney import new_method_call
         from jeepney.wrappers import unwrap_msg
 
