@@ -17,11 +17,12 @@ import shlex
 from concurrent.futures import Future
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable, TypeVar, cast
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from .credentials import long_term_key, utcnow
@@ -29,6 +30,8 @@ from .engine import Engine, Policy
 from .errors import ConfigError, HatsError
 from .forest import build_forest
 from .profiles import ProfileSet, config_path, load
+from .store.items import CachedSession, SessionEntry
+from .store.vault import Vault
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.messages import ChildReady, CredentialsReady, Said, SessionsLoaded, VaultOpened, Warned
@@ -40,6 +43,9 @@ from .terminal import wait_for_a_key
 from .widgets.sessions_pane import SessionsPane
 
 ENGINE_LABEL = "hats (app)"  # how other runs name this one while it asks for a code
+
+VaultOpener = Callable[[str | None, Callable[[], str]], Vault]  # (backend, passphrase prompt) -> vault
+Answer = TypeVar("Answer")
 
 
 class HatsApp(App):
@@ -67,7 +73,7 @@ class HatsApp(App):
     }
 
     def __init__(self, backend: str | None = None, clock: Callable[[], datetime] = utcnow,
-                 vault_opener=None, banner: Callable[[], str] | None = None):
+                 vault_opener: VaultOpener | None = None, banner: Callable[[], str] | None = None):
         """`banner`, when given, is shown beside the status line, refreshed each second (the demo's MFA code)."""
         super().__init__()
         self.banner = banner
@@ -75,18 +81,27 @@ class HatsApp(App):
         self.clock = clock
         self.policy = Policy(clock=clock)
         self.profiles = ProfileSet({})
-        self.vault = None
         self.engine: Engine | None = None
-        self.session_entries: list = []
+        self.session_entries: list[SessionEntry] = []
         self.vault_opener = vault_opener
         self.vault_problem: str | None = None  # why the keyring did not open, until it does
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen()
+        return MainScreen(self)
 
     @property
     def main(self) -> MainScreen:
-        return self.screen_stack[0]
+        return cast(MainScreen, self.screen_stack[0])  # the default screen stays at the bottom
+
+    @property
+    def vault(self) -> Vault | None:
+        return self.engine.vault if self.engine else None
+
+    def open_engine(self) -> Engine:
+        """The engine, for a worker started once ready() said the keyring is open."""
+        if self.engine is None:
+            raise HatsError("The keyring is not open yet.")
+        return self.engine
 
     def on_ready(self) -> None:
         self.status("Opening the keyring…")
@@ -117,7 +132,7 @@ class HatsApp(App):
         from .store.backends import open_vault
 
         if self.vault_opener:
-            vault = self.vault_opener(self.backend, passphrase=self.ask_passphrase)
+            vault = self.vault_opener(self.backend, self.ask_passphrase)
             vault.warn = self.warn_from_anywhere
         else:
             vault = open_vault(self.backend, passphrase=self.ask_passphrase, warn=self.warn_from_anywhere)
@@ -126,9 +141,8 @@ class HatsApp(App):
 
     @on(VaultOpened)
     def vault_opened(self, message: VaultOpened) -> None:
-        vault = self.vault = message.vault
         self.vault_problem = None
-        self.engine = Engine(self.profiles, vault, ModalMfa(self), policy=self.policy, label=ENGINE_LABEL,
+        self.engine = Engine(self.profiles, message.vault, ModalMfa(self), policy=self.policy, label=ENGINE_LABEL,
                              notify=lambda text: self.call_from_thread(self.status, text))
         if not self.main.query("#status.error, #status.warning"):  # keep a config error or a repair in view
             self.status(f"{len(self.profiles)} profiles. Enter opens a shell in the highlighted one."
@@ -137,7 +151,7 @@ class HatsApp(App):
 
     @work(thread=True, group="vault", exit_on_error=False)
     def load_sessions(self) -> None:
-        self.post_message(SessionsLoaded(self.vault.sessions()))
+        self.post_message(SessionsLoaded(self.open_engine().vault.sessions()))
 
     @on(SessionsLoaded)
     def sessions_loaded(self, message: SessionsLoaded) -> None:
@@ -163,9 +177,9 @@ class HatsApp(App):
             tree.refresh_marks(self.session_entries, margin, now)
 
     # -- asking from a worker ---------------------------------------------------
-    def wait_for_screen(self, screen):
+    def wait_for_screen(self, screen: Screen[Answer]) -> Answer:
         """From a worker thread: show a modal and wait for what it is dismissed with."""
-        answer: Future = Future()
+        answer: Future[Answer] = Future()
         self.call_from_thread(self.push_screen, screen, answer.set_result)
         return answer.result()
 
@@ -240,7 +254,7 @@ class HatsApp(App):
         self._ask_key(base, "")
 
     def _ask_key(self, base: str, error: str) -> None:
-        def store(answer) -> None:
+        def store(answer: tuple[str, str] | None) -> None:
             if answer:
                 self.store_key(base, *answer)
         self.push_screen(AddKeyScreen(base, error), store)
@@ -256,7 +270,7 @@ class HatsApp(App):
 
         from .signin import profile_console_url
 
-        url = profile_console_url(self.engine, name)
+        url = profile_console_url(self.open_engine(), name)
         self.call_from_thread(self._close_mfa)
         opened = webbrowser.open(url)
         self.post_message(Said(f"Opened the AWS console as {name}." if opened
@@ -266,13 +280,13 @@ class HatsApp(App):
         rows = []
         for screen in (self.main, self):
             for binding in type(screen).BINDINGS:
-                if binding.show:
+                if isinstance(binding, Binding) and binding.show:
                     rows.append((self.get_key_display(binding), binding.description))
         rows.insert(0, ("enter", "Open a shell in the highlighted role"))
         rows.insert(1, ("j k ↑ ↓", "Move"))
         self.push_screen(HelpScreen(rows))
 
-    def get_system_commands(self, screen):
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for action, (title, help_text) in self.ACTIONS.items():
             target = self.main if action == "filter" else self
@@ -281,12 +295,12 @@ class HatsApp(App):
     # -- workers ----------------------------------------------------------------
     @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
     def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
-        session = self.engine.credentials(name, renew=renew)
+        session = self.open_engine().credentials(name, renew=renew)
         self.post_message(CredentialsReady(name, session, command, spawn))
         if spawn:
             self.prepare_child(name, session, command)
 
-    def prepare_child(self, name: str, session, command: str | None) -> None:
+    def prepare_child(self, name: str, session: CachedSession, command: str | None) -> None:
         """In the worker: the child's environment, its credential server and rc files (keyring reads,
         a server start), so the UI thread only hands the terminal over."""
         from .child.role import role_child, user_shell
@@ -294,7 +308,7 @@ class HatsApp(App):
         argv = None if command is None else [user_shell(os.environ), "-c", command]
         resources = ExitStack()
         try:
-            argv, env = resources.enter_context(role_child(self.engine, name, session, argv,
+            argv, env = resources.enter_context(role_child(self.open_engine(), name, session, argv,
                                                            serve=command is None))
         except BaseException:
             resources.close()
@@ -337,7 +351,7 @@ class HatsApp(App):
 
     @work(thread=True, group="vault", exit_on_error=False)
     def clear_sessions(self, name: str) -> None:
-        count = self.vault.clear_sessions([name])
+        count = self.open_engine().vault.clear_sessions([name])
         self.post_message(Said(f"Cleared {count} session{'s' if count != 1 else ''} of {name}."))
         self.load_sessions()
 
@@ -348,7 +362,7 @@ class HatsApp(App):
         except HatsError as error:
             self.call_from_thread(self._ask_key, base, str(error))
             return
-        self.vault.set_key(base, key)
+        self.open_engine().vault.set_key(base, key)
         self.post_message(Said(f"Stored the key {key.access_key_id} for {base}."))
         self.load_sessions()
 

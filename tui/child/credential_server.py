@@ -94,7 +94,7 @@ class CredentialServer:
     def __enter__(self) -> "CredentialServer":
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def env(self) -> dict[str, str]:
@@ -143,9 +143,10 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # TCPServer.server_bind is enough; HTTPServer's adds a reverse DNS lookup.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)  # getsockname() gives a str; the stub allows bytes
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: object, client_address: object) -> None:
         """socketserver prints a traceback to stderr; a client hanging up is not news."""
 
 
@@ -176,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(405, {"Message": f"hats: the credential endpoint answers GET only, not {self.command}",
                          "Code": "MethodNotAllowed"}, headers={"Allow": "GET"})
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[[], None]:
         # BaseHTTPRequestHandler looks up do_<METHOD>; every method but GET gets a 405.
         if name.startswith("do_"):
             return self._refuse_method
@@ -194,5 +195,5 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         """No access log: the child owns the terminal, and a line could carry a secret."""

@@ -41,6 +41,8 @@ from ..credentials import parse_iso
 from ..display import printable
 from ..profiles import Profile
 
+Launch = tuple[list[str], dict[str, str]]  # a shell's argv and environment
+
 # What prompt_env and shell_launch add. A plain `hats exec -- cmd` should drop
 # inherited ones, or a command run inside a hats shell sees the outer colour.
 PROMPT_VARIABLES = ("HATS_COLOR", "HATS_ACCOUNT_LABEL", "HATS_PRODUCTION", "HATS_EXPIRES_EPOCH", "AWS_VAULT")
@@ -105,14 +107,14 @@ def _with_clock_and_depth(parent: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _bash(shell: str, env: dict[str, str], workdir: Path):
+def _bash(shell: str, env: dict[str, str], workdir: Path) -> Launch:
     rcfile = _write(workdir / "bashrc", "hats.bash")
     return [shell, "--rcfile", str(rcfile), "-i"], env
 
 
 # zsh reads $ZDOTDIR/.zshenv then $ZDOTDIR/.zshrc, taking ZDOTDIR afresh for
 # each: the user's own ZDOTDIR is in force while their files run, ours between.
-def _zsh(shell: str, env: dict[str, str], workdir: Path):
+def _zsh(shell: str, env: dict[str, str], workdir: Path) -> Launch:
     zdotdir = workdir / "zdotdir"
     zdotdir.mkdir()
     _write(zdotdir / ".zshenv", "hats.zshenv")
@@ -126,12 +128,12 @@ def _zsh(shell: str, env: dict[str, str], workdir: Path):
 
 # --init-command runs after config.fish and conf.d, so the user's fish_prompt
 # (defined there or autoloaded from functions/) exists and can be copied.
-def _fish(shell: str, env: dict[str, str], workdir: Path):
+def _fish(shell: str, env: dict[str, str], workdir: Path) -> Launch:
     init = _write(workdir / "init.fish", "hats.fish")
     return [shell, "-i", "--init-command", f"source {_fish_quote(str(init))}"], env
 
 
-def _sh(shell: str, env: dict[str, str], workdir: Path):
+def _sh(shell: str, env: dict[str, str], workdir: Path) -> Launch:
     env.pop("HATS_USER_ENV", None)
     if env.get("ENV"):
         env["HATS_USER_ENV"] = env["ENV"]

@@ -22,6 +22,7 @@ from ..chains import DEFAULT_ROLE_SECONDS, mfa_hop
 from ..credentials import SessionKind, iso
 from ..engine import Engine, Policy
 from .environment import child_environment
+from ..profiles import Profile
 from ..store.items import CachedSession
 
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -68,7 +69,7 @@ def _served(stack: ExitStack, engine: Engine, name: str, env: dict[str, str]) ->
     return served
 
 
-def server_margin(engine: Engine, chain) -> timedelta:
+def server_margin(engine: Engine, chain: list[Profile]) -> timedelta:
     """SERVER_MARGIN, but at most a third of the shortest session the chain keeps, so a 15-minute
     session is not stale the moment it is made (it would be renewed, needing a code, on every request)."""
     lifetimes = [hop.duration_seconds or DEFAULT_ROLE_SECONDS for hop in chain[1:]]
@@ -77,7 +78,7 @@ def server_margin(engine: Engine, chain) -> timedelta:
     return min(SERVER_MARGIN, timedelta(seconds=min(lifetimes) / 3))
 
 
-def renewable_until(engine: Engine, chain, session: CachedSession) -> str | None:
+def renewable_until(engine: Engine, chain: list[Profile], session: CachedSession) -> str | None:
     """Until when a served role renews without a code: the MFA session's end, when there is one."""
     serial = engine.profiles.mfa_serial_for(chain)
     hop = mfa_hop(chain, serial)
@@ -91,7 +92,7 @@ def renewable_until(engine: Engine, chain, session: CachedSession) -> str | None
 
 
 @contextmanager
-def _subshell(chain, shell: str, env: dict[str, str]) -> Iterator[tuple[list[str], dict[str, str]]]:
+def _subshell(chain: list[Profile], shell: str, env: dict[str, str]) -> Iterator[tuple[list[str], dict[str, str]]]:
     from .colors import account_color, account_label
     from .prompt import prepared_shell, prompt_env
 

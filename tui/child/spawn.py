@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+from types import FrameType
 
 from ..display import printable
 from ..errors import HatsError
@@ -55,7 +56,7 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
     started: list[subprocess.Popen] = []
     arrived: list[int] = []
 
-    def forward(number, _frame) -> None:
+    def forward(number: int, _frame: FrameType | None) -> None:
         if started:
             started[0].send_signal(number)
         else:

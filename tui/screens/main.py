@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Callable, Protocol
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -11,8 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 
 from ..display import printable
+from ..engine import Policy
 from ..errors import ConfigError
 from ..forest import Filter, Forest
+from ..profiles import ProfileSet
+from ..store.items import SessionEntry
 from ..widgets.chain_view import ChainView
 from ..widgets.inputs import FieldInput
 from ..widgets.profile_tree import ProfileTree
@@ -20,14 +26,28 @@ from ..widgets.sessions_pane import SessionsPane
 from ..widgets.welcome import Welcome
 
 
+class ChainFacts(Protocol):
+    """What the screen reads to show the highlighted profile's chain; the app has each of them."""
+
+    @property
+    def profiles(self) -> ProfileSet: ...
+    @property
+    def session_entries(self) -> list[SessionEntry]: ...
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
 class FilterBox(FieldInput):
     """Enter hands the keys to the tree at once, the filter applied, so a second Enter in the
     same burst (or typed fast) opens the match instead of landing here again."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter" and self.screen.focused is self:
+        screen = self.screen
+        if event.key == "enter" and screen.focused is self and isinstance(screen, MainScreen):
             self._pass_on(event, None)
-            self.screen.submit_filter()
+            screen.submit_filter()
 
 
 class MainScreen(Screen):
@@ -40,6 +60,10 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter profiles as you type"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
     ]
+
+    def __init__(self, facts: ChainFacts):
+        super().__init__()
+        self.facts = facts
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -69,7 +93,7 @@ class MainScreen(Screen):
         self.filter_submitted = False  # the filter was submitted since that /
 
     @property
-    def tree(self) -> ProfileTree:
+    def tree(self) -> ProfileTree:  # type: ignore[override]  # DOMNode.tree is a debug view of the DOM, unused here
         """The tree on screen: every profile, or the filter's matches."""
         matches = self.query_one("#matches", ProfileTree)
         return matches if matches.display else self.query_one("#profiles", ProfileTree)
@@ -107,7 +131,7 @@ class MainScreen(Screen):
         if event.key == "slash":
             self.typing_filter, self.slash_unhandled, self.filter_submitted = True, True, False
             return  # on to its binding, which opens the filter
-        if self.typing_filter and event.is_printable:
+        if self.typing_filter and event.is_printable and event.character is not None:
             box.insert_text_at_cursor(event.character)
         elif self.typing_filter and event.key == "enter":  # the filter box takes its own Enter: this came via the tree
             self.submit_filter()
@@ -164,27 +188,27 @@ class MainScreen(Screen):
         if name is None:
             view.show_nothing()
             return
-        app = self.app
+        facts = self.facts
         try:
-            chain = app.profiles.chain(name)
+            chain = facts.profiles.chain(name)
         except ConfigError as error:
             view.show_problem(name, str(error))
             return
         from ..chains import describe_chain
         from ..credentials import SessionKind
 
-        expiry = next((entry.expiration for entry in app.session_entries
+        expiry = next((entry.expiration for entry in facts.session_entries
                        if entry.kind is SessionKind.MFA_SESSION and entry.profile == chain[0].name), None)
-        view.show_hops(name, describe_chain(app.profiles, chain, app.policy.session_seconds), app.clock(),
-                       expiry, app.policy.refresh_margin.total_seconds())
+        view.show_hops(name, describe_chain(facts.profiles, chain, facts.policy.session_seconds), facts.clock(),
+                       expiry, facts.policy.refresh_margin.total_seconds())
 
     def set_banner(self, text: str) -> None:
-        for banner in self.query("#banner"):
+        for banner in self.query("#banner").results(Static):
             banner.update(Text(text))
 
     def set_status(self, text: str, kind: str = "info") -> None:
         """`kind`: info, warning or error; a warning or an error stays until the next message."""
-        for status in self.query("#status"):  # none while the app closes
+        for status in self.query("#status").results(Static):  # none while the app closes
             status.update(Text(printable(text)))  # never markup: errors quote config text like [profile x]
             status.set_class(kind == "error", "error")
             status.set_class(kind == "warning", "warning")

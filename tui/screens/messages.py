@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from ..store.items import CachedSession, SessionEntry
+    from ..store.vault import Vault
 
 
 @dataclass
@@ -17,12 +22,12 @@ class Warned(Message):
 
 @dataclass
 class VaultOpened(Message):
-    vault: object
+    vault: Vault
 
 
 @dataclass
 class SessionsLoaded(Message):
-    entries: list
+    entries: list[SessionEntry]
 
 
 @dataclass
@@ -30,7 +35,7 @@ class CredentialsReady(Message):
     """A profile's session, renewed (`spawn` false) or for a child."""
 
     name: str
-    session: object
+    session: CachedSession
     command: str | None
     spawn: bool
 
@@ -41,8 +46,8 @@ class ChildReady(Message):
     server, its shell's rc files) last until the child exits."""
 
     name: str
-    argv: list
-    env: dict
+    argv: list[str]
+    env: dict[str, str]
     resources: ExitStack
     command: str | None
 

@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -26,7 +26,7 @@ from ..widgets.inputs import CodeInput
 class MfaScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="mfa.cancel")]
 
-    def __init__(self, serial: str, profile: str, refused: str | None, answer: Future):
+    def __init__(self, serial: str, profile: str, refused: str | None, answer: Future[str | None]):
         super().__init__()
         self.serial, self.profile = serial, profile
         self.refused, self.answer = refused, answer
@@ -54,7 +54,7 @@ class MfaScreen(ModalScreen[None]):
         self.query_one("#mfa-error").display = False
         self.answer.set_result(code)
 
-    def ask_again(self, refused: str, answer: Future) -> None:
+    def ask_again(self, refused: str, answer: Future[str | None]) -> None:
         """AWS refused the code: say so, and take another."""
         self.answer = answer
         code = self.query_one("#mfa-code", Input)
@@ -77,11 +77,11 @@ class MfaScreen(ModalScreen[None]):
 class ModalMfa:
     """An MfaSource for the engine, called from a worker thread."""
 
-    def __init__(self, app):
+    def __init__(self, app: App):
         self.app = app
 
     def __call__(self, serial: str, profile: str, refused: str | None) -> str:
-        answer: Future = Future()
+        answer: Future[str | None] = Future()
         self.app.call_from_thread(self._ask, serial, profile, refused, answer)
         while True:
             try:
@@ -95,7 +95,7 @@ class ModalMfa:
             raise MfaError("MFA cancelled")
         return code
 
-    def _ask(self, serial: str, profile: str, refused: str | None, answer: Future) -> None:
+    def _ask(self, serial: str, profile: str, refused: str | None, answer: Future[str | None]) -> None:
         screen = self.app.screen
         if isinstance(screen, MfaScreen):
             screen.ask_again(refused or "Try again.", answer)

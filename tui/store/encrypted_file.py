@@ -31,7 +31,7 @@ CHECK_ITEM = "\0check"
 KDF_PARAMS = {"iterations": 3, "lanes": 4, "memory_cost": 64 * 1024}
 
 
-def from_environment(path: Path, passphrase=None) -> "EncryptedFileStore":
+def from_environment(path: Path, passphrase: Callable[[], str] | None = None) -> EncryptedFileStore:
     """The store with `passphrase`, else HATS_FILE_PASSPHRASE, else a prompt, kept unlocked
     for HATS_FILE_UNLOCKED_SECONDS."""
     return EncryptedFileStore(path, passphrase or (lambda: _passphrase_for(path)), settings.file_unlocked_seconds())

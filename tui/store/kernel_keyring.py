@@ -39,18 +39,21 @@ def _numbers() -> tuple[int, int] | None:
     return SYSCALLS.get(os.uname().machine) if sys.platform == "linux" else None
 
 
+SyscallArg = int | bytes | ctypes.Array  # a number, a C string, or a buffer the kernel fills
+
+
 @functools.cache
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _syscall(number: int, *args) -> int:
+def _syscall(number: int, *args: SyscallArg) -> int:
     as_c = [ctypes.c_char_p(arg) if isinstance(arg, bytes) else
             ctypes.c_long(arg) if isinstance(arg, int) else arg for arg in args]
     return _libc().syscall(ctypes.c_long(number), *as_c)
 
 
-def _keyctl(operation: int, *args) -> int:
+def _keyctl(operation: int, *args: SyscallArg) -> int:
     numbers = _numbers()
     return -1 if numbers is None else _syscall(numbers[1], operation, *args)
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from ..errors import VaultError
 from .items import SERVICE
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+Result = TypeVar("Result")
 
 
 class KeyringStore:
     """A SecretStore over a `keyring` backend, every failure a VaultError."""
 
-    def __init__(self, backend, label: str):
+    def __init__(self, backend: KeyringBackend, label: str):
         self.backend = backend
         self.label = label
 
@@ -34,7 +40,7 @@ class KeyringStore:
             if not isinstance(exc.__cause__, PasswordDeleteError):
                 raise
 
-    def _call(self, verb: str, method, *args):
+    def _call(self, verb: str, method: Callable[..., Result], *args: str) -> Result:
         from keyring.errors import KeyringLocked, PasswordDeleteError
 
         try:

@@ -17,9 +17,15 @@ from __future__ import annotations
 
 import os
 from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
 from ..errors import VaultError
 from .items import DamagedItemError
+
+if TYPE_CHECKING:
+    from jeepney.io.blocking import DBusConnection
+
+    from .keyring_store import KeyringStore
 
 LABEL = "secret-service"
 BUS_NAME = "org.freedesktop.secrets"
@@ -44,14 +50,14 @@ def available() -> bool:
 class _Service:
     """The calls a read makes on org.freedesktop.Secret.Service."""
 
-    def __init__(self, bus):
+    def __init__(self, bus: DBusConnection):
         from jeepney import DBusAddress
 
         self.bus = bus
         self.address = DBusAddress("/org/freedesktop/secrets", bus_name=BUS_NAME,
                                    interface="org.freedesktop.Secret.Service")
 
-    def call(self, method: str, signature: str, *args):
+    def call(self, method: str, signature: str, *args: object) -> tuple[Any, ...]:
         from jeepney import new_method_call
         from jeepney.wrappers import unwrap_msg
 
@@ -86,7 +92,7 @@ class SecretServiceStore:
 
     def __init__(self, service: str):
         self.service = service
-        self._writer = None
+        self._writer: KeyringStore | None = None
 
     def get(self, name: str) -> str | None:
         from jeepney.io.blocking import open_dbus_connection
@@ -143,7 +149,7 @@ class SecretServiceStore:
         self.writer.delete(name)
 
     @property
-    def writer(self):
+    def writer(self) -> KeyringStore:
         """keyring's backend, for writes: it makes items other keyring users can read."""
         if self._writer is None:
             from keyring.backends.SecretService import Keyring

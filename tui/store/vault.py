@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 from .. import settings
 from ..credentials import Credentials, SessionKind, iso, parse_iso
 from ..errors import NoKeyError, VaultError
 from ..sso.token import Token, token_item
 from .items import KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, SignInEntry, session_item
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
+
+Parsed = TypeVar("Parsed")
 
 
 def print_warning(text: str) -> None:
@@ -35,7 +40,7 @@ class Vault:
         self.store = store
         self.lock_dir = lock_dir or default_state_dir() / "locks"
         self.warn = warn  # one line, never a secret
-        self._locks: dict = {}  # name -> FileLock
+        self._locks: dict[str, BaseFileLock] = {}
         self._index_repaired = False
         self._cache_failure: VaultError | None = None
 
@@ -86,7 +91,7 @@ class Vault:
         except DamagedItemError:
             return None
 
-    def _parsed(self, item: str, parse):
+    def _parsed(self, item: str, parse: Callable[[str], Parsed]) -> Parsed | None:
         """An item read and parsed; anything unreadable is a DamagedItemError, not a traceback."""
         text = self.store.get(item)
         if text is None:
@@ -175,11 +180,11 @@ class Vault:
                       key=lambda entry: (entry.session_name, entry.start_url))
 
     # -- the index and its lock -----------------------------------------
-    def index_lock(self):
+    def index_lock(self) -> AbstractContextManager[None]:
         return self._lock("index", timeout=self.index_lock_seconds)
 
     @contextmanager
-    def _lock(self, name: str, timeout: float):
+    def _lock(self, name: str, timeout: float) -> Iterator[None]:
         held = self._acquired(name, timeout)
         try:
             yield
@@ -187,7 +192,7 @@ class Vault:
             if held:
                 held.release()
 
-    def _acquired(self, name: str, timeout: float):
+    def _acquired(self, name: str, timeout: float) -> BaseFileLock:
         """The named file lock, taken; every failure a one-line VaultError.
 
         One FileLock object a name, so that taking it again inside itself does not wait on itself.

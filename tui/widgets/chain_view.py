@@ -7,6 +7,7 @@ from the same expiry the sessions pane counts down, so the two agree.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Iterator
 
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +21,7 @@ from .marks import time_left
 class ChainView(Static):
     """Shows the hops of one chain and which of them takes the MFA code."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.hops: list[Hop] = []
         self.mfa_expiry: datetime | None = None
@@ -59,7 +60,7 @@ class ChainView(Static):
         self.border_title = "chain"
         self.update(Text("Highlight a profile to see its chain.", style="dim"))
 
-    def _details(self, hop: Hop, mfa_session_left: float | None):
+    def _details(self, hop: Hop, mfa_session_left: float | None) -> Iterator[tuple[str, Text]]:
         if hop.account:
             yield "account", Text(hop.account)
         if hop.role_arn:

@@ -10,14 +10,17 @@ and passes on any key that reaches it after the focus has moved.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
+from textual.widget import Widget
 from textual.widgets import Input
 
 
 class FieldInput(Input):
     """One field of a form: Tab (and Enter, with `enter_moves_on`) go to the next field at once."""
 
-    def __init__(self, *args, enter_moves_on: bool = False, **kwargs):
+    def __init__(self, *args: Any, enter_moves_on: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.enter_moves_on = enter_moves_on
 
@@ -35,7 +38,7 @@ class FieldInput(Input):
         # anything else: Input's own handler, which Textual calls after this one
 
     @staticmethod
-    def _pass_on(event: events.Key, target) -> None:
+    def _pass_on(event: events.Key, target: Widget | None) -> None:
         event.stop()
         event.prevent_default()  # Input's handler must not type it here as well
         if target is not None:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from ..chains import BaseKind, base_kind
+
+if TYPE_CHECKING:
+    from ..profiles import Profile
+    from ..store.items import SessionEntry
 
 EXPIRING_SECONDS = 600
 
@@ -26,7 +31,7 @@ class SessionMark(Enum):
         return self.value[1]
 
 
-def session_mark(entry, margin_seconds: float, now: datetime) -> SessionMark:
+def session_mark(entry: SessionEntry, margin_seconds: float, now: datetime) -> SessionMark:
     left = (entry.expiration - now).total_seconds()
     if left <= 0:
         return SessionMark.EXPIRED
@@ -49,7 +54,7 @@ def time_left(seconds: float) -> str:
 SOURCE_TAGS = {"Environment": "env keys", "Ec2InstanceMetadata": "EC2 role", "EcsContainer": "container role"}
 
 
-def base_tag(chain) -> str | None:
+def base_tag(chain: list[Profile]) -> str | None:
     """How a base that is not a key gets its credentials, as a row names it; None for a key."""
     kind = base_kind(chain)
     if kind is BaseKind.SOURCE:

@@ -7,6 +7,7 @@ from the app's clock on every tick, so a frozen clock freezes the pane.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.table import Table
 from rich.text import Text
@@ -16,17 +17,20 @@ from ..credentials import SessionKind
 from ..display import printable
 from .marks import session_mark, time_left
 
+if TYPE_CHECKING:
+    from ..store.items import SessionEntry
+
 KIND_NAMES = {SessionKind.MFA_SESSION: "MFA session", SessionKind.ROLE: "role",
               SessionKind.PROCESS: "credential_process"}
 
 
 class SessionsPane(Static):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.entries = []
+        self.entries: list[SessionEntry] = []
         self.margin_seconds = 300.0
 
-    def set_entries(self, entries, margin_seconds: float, now: datetime) -> None:
+    def set_entries(self, entries: Iterable[SessionEntry], margin_seconds: float, now: datetime) -> None:
         self.entries, self.margin_seconds = list(entries), margin_seconds
         self.tick(now)
 
