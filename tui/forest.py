@@ -10,6 +10,7 @@ and names the match the cursor goes to (never an ancestor kept for context).
 from __future__ import annotations
 
 import re
+from itertools import compress
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
@@ -96,15 +97,17 @@ def matching(forest: Forest, query: str, among: list[str] | None = None) -> list
     pattern = fuzzy_pattern(query)
     if pattern is None:
         return None
-    search, haystack = pattern.search, forest.haystack
-    return [name for name in (haystack if among is None else among) if search(haystack[name])]
+    names = list(forest.haystack) if among is None else among
+    return list(compress(names, map(pattern.search, map(forest.haystack.__getitem__, names))))
 
 
 def with_ancestors(forest: Forest, names: list[str]) -> set[str]:
-    """What a filter shows: the matches and the chain above each."""
-    shown = set(names)
-    for name in names:
-        shown.update(forest.ancestors(name))
+    """What a filter shows: the matches and the chain above each, a level at a time."""
+    parent = forest.parent
+    shown = level = set(names)
+    while level:
+        level = set(map(parent.__getitem__, parent.keys() & level)) - shown
+        shown |= level
     return shown
 
 

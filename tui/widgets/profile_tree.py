@@ -18,14 +18,17 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..child.colors import account_color, account_label
-from ..display import printable
 from ..forest import Forest
-from .marks import SessionMark, base_tag, session_mark
+from ..profiles import ProfileSet
+from .marks import SessionMark, session_mark
+from .profile_labels import Labels, labels_for
+from .tree_rows import LabelRuns, RowPainter
 
 BROKEN = "\0broken"
 EAGER_LIMIT = 400  # up to this many profiles, every node is open
@@ -59,11 +62,12 @@ class ProfileTree(Tree[Row]):
         self.show_root = False
         self.auto_expand = False
         self.guide_depth = 3
-        self.forest: Forest | None = None
+        self.forest = Forest(ProfileSet({}))  # until show()
         self.shown_names: set[str] | None = None
         self.session_marks: dict[str, SessionMark] = {}
-        self.account_colors: dict[str, str] = {}
-        self.labels: dict[str, Text] = {}  # built once per profile, until the session marks change
+        self.book = Labels(self.forest)  # the row labels, shared with the other tree of this forest
+        self.label_runs: LabelRuns = {}  # each label's pieces as RowPainter draws them
+        self.painter: RowPainter | None = None  # while a frame is drawn
         self.nodes: dict[str, TreeNode[Row]] = {}  # the rows built so far, by profile
         self.pending: list[tuple[TreeNode[Row], Iterator[str]]] = []  # open nodes whose roles are still to add
         self.eager = True
@@ -76,10 +80,7 @@ class ProfileTree(Tree[Row]):
 
     # -- building -----------------------------------------------------------
     def show(self, forest: Forest, visible: set[str] | None = None, cursor_on: str | None = None) -> None:
-        if forest is not self.forest:
-            self.labels.clear()
-            self.account_colors.clear()
-        self.forest, self.shown_names = forest, visible
+        self.forest, self.shown_names, self.book = forest, visible, labels_for(forest)
         self.clear()
         self.nodes, self.opening = {}, set()
         self.complete = False
@@ -133,7 +134,7 @@ class ProfileTree(Tree[Row]):
         if broken:
             group = self.root.add(Text("cannot be used", style="bold red"), data=Row(BROKEN), expand=True)
             for name in broken:
-                self.nodes[name] = group.add_leaf(self._broken_label(name), data=Row(name))
+                self.nodes[name] = group.add_leaf(self.book.broken(name), data=Row(name))
 
     def _shown(self, name: str) -> bool:
         return self.shown_names is None or name in self.shown_names
@@ -147,7 +148,7 @@ class ProfileTree(Tree[Row]):
     def _open(self, node: TreeNode[Row]) -> None:
         """Expand a node built closed, adding its roles (closed) first."""
         if not node.children:
-            for kid in self._kids(node.data.name):
+            for kid in self._kids(node.data.name if node.data else ""):
                 if kid not in self.nodes:
                     kids = self._kids(kid)
                     self.nodes[kid] = node.add(self.label_for(kid), data=Row(kid), allow_expand=bool(kids))
@@ -156,7 +157,7 @@ class ProfileTree(Tree[Row]):
     # -- the cursor -----------------------------------------------------------
     def move_to(self, name: str) -> bool:
         """Put the cursor on a profile's row, building and opening the chain above it; False if not shown."""
-        if self.forest is None or not self._shown(name):
+        if not self._shown(name):
             return False
         if name in self.forest.broken:
             self._add_rows(len(self.forest.profiles))  # the group of those comes last
@@ -194,48 +195,34 @@ class ProfileTree(Tree[Row]):
     def get_label_width(self, node: TreeNode[Row]) -> int:
         """Tree's default renders every label to measure it, on every rebuild."""
         icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
-        return node.label.cell_len + (cell_len(icon) if node.allow_expand else 0)
+        label = node.label
+        return (label.cell_len if isinstance(label, Text) else cell_len(label)) + (
+            cell_len(icon) if node.allow_expand else 0)
 
     def label_for(self, name: str) -> Text:
-        if name not in self.labels:
-            self.labels[name] = self._label(name)
-        return self.labels[name]
+        return self.book.row(name, self.session_marks.get(name, SessionMark.NONE))
 
-    def _label(self, name: str) -> Text:
-        profiles = self.forest.profiles
-        profile = profiles.get(name)
-        mark = self.session_marks.get(name, SessionMark.NONE)
-        label = Text.assemble((mark.symbol, mark.style), " ", (printable(name), "bold"))
-        account = account_label(profile, profile.account_id)
-        if account:
-            label.append(f"  {printable(account)}", style=self._account_style(name))
-        chain = profiles.chain(name)
-        if chain[0].name == name:
-            tag = base_tag(chain)
-            if tag:
-                label.append(f"  {tag}", style="italic #d7af87")
-        if profiles.mfa_serial_for(chain):
-            label.append("  MFA", style="italic #87afd7")
-        return label
+    # -- drawing --------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self.painter = RowPainter(self, self.label_runs)  # the frame's styles, read once for all its rows
+        try:
+            return super().render_lines(crop)
+        finally:
+            self.painter = None
 
-    def _account_style(self, name: str) -> str:
-        """The account's colour, the same one its subshell prompt wears."""
-        if name not in self.account_colors:
-            profile = self.forest.profiles.get(name)
-            color = account_color(profile, profile.account_id, account_label(profile, profile.account_id))
-            self.account_colors[name] = f"bold {color.hex}" if color.is_production else color.hex
-        return self.account_colors[name]
-
-    def _broken_label(self, name: str) -> Text:
-        return Text.assemble((printable(name), "bold"), (f"  {printable(self.forest.broken[name])}", "red"))
+    def render_line(self, y: int) -> Strip:
+        strip = self.painter.row(y + self.scroll_offset.y) if self.painter else None
+        return super().render_line(y) if strip is None else strip
 
     def refresh_marks(self, entries, margin_seconds: float, now: datetime) -> None:
-        """Recolour the session marks of the rows built so far."""
+        """Recolour the session marks that changed, on the rows built so far."""
         marks = {entry.profile: session_mark(entry, margin_seconds, now) for entry in entries}
         if marks == self.session_marks:
             return
+        changed = {name for name in marks.keys() | self.session_marks.keys()
+                   if marks.get(name) != self.session_marks.get(name)}
         self.session_marks = marks
-        self.labels.clear()
-        for name, node in self.nodes.items():
-            if name not in self.forest.broken:
+        for name in changed:
+            node = self.nodes.get(name)
+            if node is not None and name not in self.forest.broken:
                 node.set_label(self.label_for(name))
