@@ -123,8 +123,12 @@ class ProfileTree(Tree[Row]):
 
     @property
     def screenful(self) -> int:
-        """Rows the pane shows at once (the first frame builds those, open)."""
-        return self.size.height + 2 if self.size.height else SCREENFUL
+        """Rows the pane shows at once (the first frame builds those, open).
+
+        A tree not shown yet (the filter's, before its first key) has no size:
+        it can show no more rows than the app has lines."""
+        height = self.size.height or self.app.size.height
+        return height + 2 if height else SCREENFUL
 
     def _kids(self, name: str) -> list[str]:
         return [kid for kid in self.forest.kids(name) if self._shown(kid)]
