@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import NULL_STYLE, Style
+from rich.text import Text
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 # A label's text cut where its style changes: each piece, its style less metadata, and the metadata
 # (the expand icon's {"toggle": True}) that goes between the row's and the label's.
 Runs = list[tuple[str, Style, dict[str, Any]]]
+TOGGLE = {"toggle": True}  # the metadata of Tree's expand icon (textual.widgets._tree.TOGGLE_STYLE)
 LabelRuns = dict[tuple[int, str, Style], tuple[object, Runs | None]]  # by label (its id), icon and label style
 
 
@@ -122,12 +124,26 @@ class RowPainter:
         if kept is None or kept[0] is not node.label:
             if len(self.labels) > 8192:
                 self.labels.clear()
-            kept = self.labels[key] = (node.label, self._cut(node, label_style))
+            kept = self.labels[key] = (node.label, self._cut(node, icon, label_style))
         return kept[1]
 
-    def _cut(self, node: TreeNode[Any], label_style: Style) -> Runs | None:
-        text = self.tree.render_label(node, NULL_STYLE, label_style)
-        styles = [(segment.text, segment.style or NULL_STYLE) for segment in text.render(self.tree.app.console)]
-        if any(style.link for _, style in styles):
+    def _cut(self, node: TreeNode[Any], icon: str, label_style: Style) -> Runs | None:
+        """Tree's render_label cut as rich's Text.render cuts it: at every span's ends, each piece
+        in the styles of the spans over it, in their order, the label style last."""
+        label = node.label
+        if not isinstance(label, Text):
             return None
-        return [(piece, style.clear_meta_and_links() if style._meta else style, style.meta) for piece, style in styles]
+        get_style = self.tree.app.console.get_style
+        spans = [(0, len(label), label.style)] if label.style else []
+        spans += [(span.start, span.end, span.style) for span in label.spans]
+        if label_style:
+            spans.append((0, len(label), label_style))
+        styles = [get_style(style) if isinstance(style, str) else style for _, _, style in spans]
+        if any(style.link or style._meta for style in styles):
+            return None
+        cuts = sorted({0, len(label), *(start for start, _, _ in spans), *(end for _, end, _ in spans)})
+        runs: Runs = [(icon, NULL_STYLE, TOGGLE)] if icon else []
+        for start, end in zip(cuts, cuts[1:]):
+            over = [style for (first, last, _), style in zip(spans, styles) if first <= start < last]
+            runs.append((label.plain[start:end], Style.combine(over) if over else NULL_STYLE, {}))
+        return runs
