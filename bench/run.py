@@ -157,7 +157,7 @@ class World:
 
 
 def start_world() -> World:
-    from tui.localsts import LocalSTS
+    from tui.sandbox.localsts import LocalSTS
 
     sts = LocalSTS().start()
     key_id, secret = sts.create_user(IDENTITY, USER)

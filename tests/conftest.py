@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.realkeyring import start_secret_service
-from tui.localsts import LocalSTS
+from tui.sandbox.localsts import LocalSTS
 
 IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
 CAPTURED: list[str] = []  # every test's captured output, for the secret scan at the end of the session

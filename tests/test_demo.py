@@ -1,6 +1,6 @@
 """`hats demo`: the offline sandbox, end to end, and the screenshot script.
 
-Every sandbox here runs in a process of its own (`python -m tui.demo ...` or a
+Every sandbox here runs in a process of its own (`python -m tui.sandbox.demo ...` or a
 small script): moto's state is global to a process, and the session's `world`
 LocalSTS must not be reset under the other tests. TMPDIR points each demo at
 a directory of the test's, so "every temporary file is removed" is checked by
@@ -23,7 +23,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tui.demo import READY  # the line that ends the export block
+from tui.sandbox.demo import READY  # the line that ends the export block
 
 REPO = Path(__file__).resolve().parents[1]
 DEV, PROD = "222222222222", "333333333333"
@@ -53,14 +53,14 @@ def tree(path: Path) -> list[str]:
 
 
 class PrintEnv:
-    """`python -m tui.demo --print-env` running; its variables parsed."""
+    """`python -m tui.sandbox.demo --print-env` running; its variables parsed."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.outer = base_env(tmp)
         self.real_home_before = tree(Path(self.outer["HOME"]))
         started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "tui.demo", "--print-env"], env=self.outer,
+        self.process = subprocess.Popen([sys.executable, "-m", "tui.sandbox.demo", "--print-env"], env=self.outer,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
         self.lines = []
@@ -153,7 +153,7 @@ def test_print_env_joins_a_second_terminal_to_a_sandbox_that_answers_as_each_rol
     with urllib.request.urlopen(url, timeout=10) as page:
         assert b"hats demo" in page.read()
 
-    code = subprocess.run([sys.executable, "-m", "tui.demo", "--code"], env=sandbox.env, capture_output=True,
+    code = subprocess.run([sys.executable, "-m", "tui.sandbox.demo", "--code"], env=sandbox.env, capture_output=True,
                           text=True, cwd=REPO, check=False).stdout.strip()
     assert re.fullmatch(r"\d{6}", code)
 
@@ -180,7 +180,7 @@ def test_sigterm_and_sighup_end_the_sandbox_and_remove_it(tmp_path):
 
 SANDBOX_SCRIPT = """
 import json, os, sys, time
-from tui.demo import Sandbox
+from tui.sandbox.demo import Sandbox
 before = dict(os.environ)
 started = time.perf_counter()
 report = {}
@@ -291,7 +291,7 @@ class Terminal:
 def test_the_demo_tui_shows_the_code_refuses_a_wrong_one_and_opens_a_shell_in_the_role(tmp_path):
     env = base_env(tmp_path, SHELL="/bin/bash")
     banner = re.compile(r"demo MFA code (\d{6}) \((\d+) s left\)")
-    pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.demo"])
+    pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.sandbox.demo"])
     try:
         pane.wait_for(lambda s: banner.search(s) and "security-auditor" in s)
         for _ in range(5):
@@ -329,7 +329,7 @@ def test_the_demo_tui_shows_the_code_refuses_a_wrong_one_and_opens_a_shell_in_th
 @needs_tmux
 def test_sigterm_ends_the_tui_demo_gives_the_terminal_back_and_removes_the_sandbox(tmp_path):
     env = base_env(tmp_path)
-    pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.demo"])
+    pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.sandbox.demo"])
     try:
         pane.wait_for("demo MFA code")
         os.kill(pane.pid, signal.SIGTERM)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tui.localsts import LocalSTS
+from tui.sandbox.localsts import LocalSTS
 
 A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
 BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import DEV
-from tests.standins import reply
+from tui.sandbox.metadata import reply
 from tui import signin, sts
 from tui.credentials import Credentials
 from tui.errors import HatsError

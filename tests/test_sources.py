@@ -2,7 +2,7 @@
 
 credential_process runs real scripts; credential_source reads the real
 environment, an IMDSv2 stand-in and a container endpoint stand-in on loopback
-(tests/standins.py: moto has neither); web identity goes to the local STS.
+(tui/sandbox/metadata.py: moto has neither); web identity goes to the local STS.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import DEV, IDENTITY, PROD
 from tests.test_signin import federation, stub  # noqa: F401 - fixtures for the login test
-from tests.standins import ContainerEndpoint, InstanceMetadata
+from tui.sandbox.metadata import ContainerEndpoint, InstanceMetadata
 from tests.test_exec import WHOAMI, caller_arn
 from tui.credentials import Credentials, iso
 

@@ -261,7 +261,7 @@ def cmd_login(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import print_code, run_demo
+    from .sandbox.demo import print_code, run_demo
 
     if not (args.code or args.print_env):
         require_terminal("the demo")

@@ -7,7 +7,7 @@
 What the sandbox is, all of it in one temporary directory removed at the end
 (also on Ctrl-C, SIGTERM and SIGHUP):
 
-* a local STS, IAM and S3 on 127.0.0.1 (tui.localsts: moto with AWS's MFA and
+* a local STS, IAM and S3 on 127.0.0.1 (tui.sandbox.localsts: moto with AWS's MFA and
   role-chain checks), answering the AWS CLI as well as hats;
 * an organisation modelled on a real one:
 
@@ -227,9 +227,9 @@ class Sandbox:
 
     def _store_key(self) -> None:
         """jan-work's key into the demo keyring, as `hats add` would; nowhere else."""
-        from .credentials import long_term_key
-        from .store.encrypted_file import EncryptedFileStore
-        from .store.vault import Vault
+        from ..credentials import long_term_key
+        from ..store.encrypted_file import EncryptedFileStore
+        from ..store.vault import Vault
 
         store = EncryptedFileStore(self.keyring_dir / "vault.json", lambda: self.passphrase)
         self.vault = Vault(store, lock_dir=Path(self.env["HATS_STATE_DIR"]) / "locks")
@@ -409,7 +409,7 @@ def run_demo(print_env: bool = False) -> int:
             if print_env:
                 code = _serve_env(sandbox)
             else:
-                from .app import HatsApp
+                from ..app import HatsApp
 
                 # the app takes the sandbox's open vault: its key is derived once (Argon2, ~0.2 s)
                 app = HatsApp(backend="file", banner=sandbox.banner,
@@ -457,7 +457,7 @@ def print_code() -> int:
 
 
 def _require_demo_extra() -> None:
-    from .errors import HatsError
+    from ..errors import HatsError
 
     missing = [name for name in ("moto", "pyotp", "werkzeug") if _absent(name)]
     if missing:
@@ -485,7 +485,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    from .errors import HatsError
+    from ..errors import HatsError
 
     try:
         return print_code() if args.code else run_demo(print_env=args.print_env)
