@@ -27,13 +27,18 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import pyotp
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.test import Client
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 IAM_NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
@@ -63,12 +68,26 @@ class Role:
     max_session_duration: int
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):  # one line per request would drown test output
-        pass
+Refusal = tuple[str, str, str]  # HTTP status, AWS error code, message
 
-    def date_time_string(self, timestamp=None):  # the Date header, moved by LocalSTS.date_offset
-        return super().date_time_string((timestamp or time.time()) + getattr(self.server, "date_offset", 0))
+
+def _quiet_handler(sts: LocalSTS) -> type[WSGIRequestHandler]:
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # one line per request would drown test output
+
+        def date_time_string(self, timestamp: float | None = None) -> str:  # the Date header, skewed on demand
+            return super().date_time_string((timestamp or time.time()) + sts.date_offset)
+
+    return QuietHandler
+
+
+def _text(element: ET.Element, path: str) -> str:
+    """An element's text that moto's answers always have."""
+    found = element.findtext(path)
+    if found is None:
+        raise RuntimeError(f"moto answered without {path}")
+    return found
 
 
 def _random(alphabet: str, n: int) -> str:
@@ -84,7 +103,8 @@ def _error_xml(code: str, message: str, sts: bool) -> bytes:
             f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
 
 
-def _respond(start_response, status: str, body: bytes, headers=None):
+def _respond(start_response: StartResponse, status: str, body: bytes,
+             headers: Iterable[tuple[str, str]] | None = None) -> list[bytes]:
     headers = [(k, v) for k, v in (headers or [("Content-Type", "text/xml")]) if k.lower() != "content-length"]
     start_response(status, headers + [("Content-Length", str(len(body)))])
     return [body]
@@ -102,7 +122,8 @@ class LocalSTS:
             raise ValueError(f"LocalSTS takes any key it issued: serve it on loopback only, not {host}")
         self.host, self.port, self.reject_reused_codes = host, port, reject_reused_codes
         self.url = ""
-        self.calls: list[dict] = []
+        self.date_offset = 0.0  # seconds the Date header of each answer is moved by (skew_date)
+        self.calls: list[dict[str, Any]] = []
         self._principals: dict[str, Principal] = {}
         self._devices: dict[str, tuple[str, str]] = {}     # serial -> (secret, owner user ARN)
         self._roles: dict[str, Role] = {}
@@ -111,19 +132,21 @@ class LocalSTS:
         self._lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._admin = Client(self._moto)
-        self._server = self._thread = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
-    def start(self) -> "LocalSTS":
+    def start(self) -> LocalSTS:
         self._admin.post("/moto-api/reset")
-        self._server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
+        self._server = server = make_server(self.host, self.port, self._wsgi, threaded=True,
+                                            request_handler=_quiet_handler(self))
+        self.port = server.server_port
         self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="localsts", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, name="localsts", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server:
+        if self._server and self._thread:
             self._server.shutdown()
             self._server.server_close()
             self._thread.join()
@@ -131,38 +154,39 @@ class LocalSTS:
 
     __enter__ = start
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # ---- building the world (straight into moto, not through the checks) -------------------
-    def _moto_call(self, service: str, account: str, method: str, path: str = "/", **form) -> ET.Element | None:
+    def _moto_call(self, service: str, account: str, method: str, path: str = "/", **form: str) -> bytes:
         auth = f"AWS4-HMAC-SHA256 Credential=AKIAADMIN/20200101/us-east-1/{service}/aws4_request, Signature=0"
-        if service == "iam":
-            form["Version"] = "2010-05-08"
         reply = self._admin.open(path, method=method, data=form or None,
                                  headers={"Authorization": auth, "x-moto-account-id": account})
         if reply.status_code != 200:
             raise RuntimeError(f"moto {service} {form.get('Action', path)}: {reply.get_data(as_text=True)}")
-        body = reply.get_data()
-        return ET.fromstring(body) if body else None
+        return reply.get_data()
+
+    def _iam(self, account: str, action: str, **form: str) -> ET.Element:
+        return ET.fromstring(self._moto_call("iam", account, "POST", Action=action, Version="2010-05-08", **form))
 
     def create_user(self, account_id: str, name: str) -> tuple[str, str]:
         """An IAM user with long-term AKIA keys; returns (access_key_id, secret_access_key)."""
-        user = self._moto_call("iam", account_id, "POST", Action="CreateUser", UserName=name).find(f".//{IAM_NS}User")
-        key = self._moto_call("iam", account_id, "POST", Action="CreateAccessKey", UserName=name)
-        akid, secret = (key.findtext(f".//{IAM_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey"))
-        arn = user.findtext(f"{IAM_NS}Arn")
-        self._principals[akid] = Principal(account_id, arn, user.findtext(f"{IAM_NS}UserId"), user_arn=arn)
+        user = self._iam(account_id, "CreateUser", UserName=name)
+        key = self._iam(account_id, "CreateAccessKey", UserName=name)
+        akid, secret = (_text(key, f".//{IAM_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey"))
+        arn = _text(user, f".//{IAM_NS}User/{IAM_NS}Arn")
+        self._principals[akid] = Principal(account_id, arn, _text(user, f".//{IAM_NS}User/{IAM_NS}UserId"),
+                                           user_arn=arn)
         return akid, secret
 
     def create_mfa_device(self, account_id: str, user: str, name: str) -> tuple[str, str]:
         """A virtual MFA device enabled for `user`; returns (serial ARN, base32 TOTP secret)."""
-        device = self._moto_call("iam", account_id, "POST", Action="CreateVirtualMFADevice", VirtualMFADeviceName=name)
-        serial = device.findtext(f".//{IAM_NS}SerialNumber")
-        secret = base64.b64decode(device.findtext(f".//{IAM_NS}Base32StringSeed")).decode()
+        device = self._iam(account_id, "CreateVirtualMFADevice", VirtualMFADeviceName=name)
+        serial = _text(device, f".//{IAM_NS}SerialNumber")
+        secret = base64.b64decode(_text(device, f".//{IAM_NS}Base32StringSeed")).decode()
         totp = pyotp.TOTP(secret)
-        self._moto_call("iam", account_id, "POST", Action="EnableMFADevice", UserName=user, SerialNumber=serial,
-                        AuthenticationCode1=totp.at(time.time() - 30), AuthenticationCode2=totp.now())
+        self._iam(account_id, "EnableMFADevice", UserName=user, SerialNumber=serial,
+                  AuthenticationCode1=totp.at(time.time() - 30), AuthenticationCode2=totp.now())
         self._devices[serial] = (secret, f"arn:aws:iam::{account_id}:user/{user}")
         return serial, secret
 
@@ -172,9 +196,9 @@ class LocalSTS:
         condition = ',"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}' if require_mfa else ""
         policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
                   f'"Principal":{{"AWS":"arn:aws:iam::{trusted_account_id}:root"}}{condition}}}]}}')
-        role = self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
-                               AssumeRolePolicyDocument=policy, MaxSessionDuration=str(max_session_duration))
-        arn = role.findtext(f".//{IAM_NS}Arn")
+        role = self._iam(account_id, "CreateRole", RoleName=name, AssumeRolePolicyDocument=policy,
+                         MaxSessionDuration=str(max_session_duration))
+        arn = _text(role, f".//{IAM_NS}Arn")
         self._roles[arn] = Role(trusted_account_id, require_mfa, max_session_duration)
         return arn
 
@@ -182,9 +206,8 @@ class LocalSTS:
         """A role an OIDC identity assumes with AssumeRoleWithWebIdentity; returns its ARN."""
         policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",'
                   f'"Principal":{{"Federated":"arn:aws:iam::{account_id}:oidc-provider/oidc.example"}}}}]}}')
-        role = self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
-                               AssumeRolePolicyDocument=policy)
-        arn = role.findtext(f".//{IAM_NS}Arn")
+        role = self._iam(account_id, "CreateRole", RoleName=name, AssumeRolePolicyDocument=policy)
+        arn = _text(role, f".//{IAM_NS}Arn")
         self._roles[arn] = Role("web-identity", False, 3600)
         return arn
 
@@ -202,7 +225,7 @@ class LocalSTS:
 
     def skew_date(self, seconds: float) -> None:
         """Answer with a Date header this far from the real time, as STS does to a client whose clock is off."""
-        self._server.date_offset = seconds
+        self.date_offset = seconds
 
     def count(self, action: str) -> int:
         return sum(1 for call in self.calls if call["action"] == action and call["ok"])
@@ -212,7 +235,7 @@ class LocalSTS:
             self.calls.clear()
 
     # ---- the checking layer ----------------------------------------------------------------
-    def _wsgi(self, environ, start_response):
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         match = re.search(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
         akid, service = match.groups() if match else ("", "")
         caller = self._principals.get(akid)
@@ -225,7 +248,8 @@ class LocalSTS:
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
         return self._moto(environ, start_response)
 
-    def _sts(self, environ, start_response, akid: str, caller: Principal | None):
+    def _sts(self, environ: WSGIEnvironment, start_response: StartResponse, akid: str,
+             caller: Principal | None) -> Iterable[bytes]:
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(raw)
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""))) | dict(parse_qsl(raw.decode()))
@@ -241,10 +265,11 @@ class LocalSTS:
             refusal, mfa = self._refusal(action, params, caller)
         if refusal:
             status, call["error_code"], message = refusal
-            return _respond(start_response, status, _error_xml(call["error_code"], message, True))
+            return _respond(start_response, status, _error_xml(refusal[1], message, True))
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account if caller else params["RoleArn"].split(":")[4]
-        if action == "GetCallerIdentity" and caller.user_arn and caller.temporary:
-            status, headers, body = "200 OK", None, self._session_identity(caller)
+        headers: list[tuple[str, str]] | None = None
+        if action == "GetCallerIdentity" and caller and caller.user_arn and caller.temporary:
+            status, body = "200 OK", self._session_identity(caller)
         else:
             status, headers, body = self._forward(environ)
         call["ok"] = status.startswith("200")
@@ -254,13 +279,17 @@ class LocalSTS:
             call["error_code"] = ET.fromstring(body).findtext(f".//{STS_NS}Code") if body else None
         return _respond(start_response, status, body, headers)
 
-    def _forward(self, environ) -> tuple[str, list, bytes]:
-        reply = {}
-        chunks = self._moto(environ, lambda status, headers, *_: reply.update(status=status, headers=headers))
-        body = b"".join(chunks)
+    def _forward(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+        reply: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: object) -> Any:
+            reply.update(status=status, headers=headers)
+
+        body = b"".join(self._moto(environ, start_response))
         return reply["status"], reply["headers"], body
 
-    def _refusal(self, action: str, params: dict, caller: Principal | None):
+    def _refusal(self, action: str, params: dict[str, str],
+                 caller: Principal | None) -> tuple[Refusal | None, bool]:
         """(status, code, message) if AWS would refuse this call, else None; plus whether MFA was shown."""
         if caller is None:
             return ("403 Forbidden", "InvalidClientTokenId", BAD_KEY), False
@@ -274,7 +303,7 @@ class LocalSTS:
             mfa = True
         return (self._role_refusal(params, caller, mfa) if action == "AssumeRole" else None), mfa
 
-    def _web_identity_refusal(self, params: dict):
+    def _web_identity_refusal(self, params: dict[str, str]) -> Refusal | None:
         arn = params.get("RoleArn", "")
         if arn not in self._roles or self._roles[arn].trusted_account != "web-identity":
             return "403 Forbidden", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
@@ -294,7 +323,7 @@ class LocalSTS:
             self._used_codes.add((serial, code))
         return None
 
-    def _role_refusal(self, params: dict, caller: Principal, mfa_now: bool):
+    def _role_refusal(self, params: dict[str, str], caller: Principal, mfa_now: bool) -> Refusal | None:
         arn = params.get("RoleArn", "")
         role = self._roles.get(arn)
         if (role is None or role.trusted_account != caller.account
@@ -308,24 +337,26 @@ class LocalSTS:
             return "400 Bad Request", "ValidationError", ROLE_LIMIT
         return None
 
-    def _remember(self, action: str, caller: Principal, mfa_now: bool, body: bytes) -> bytes:
+    def _remember(self, action: str, caller: Principal | None, mfa_now: bool, body: bytes) -> bytes:
         """Record the keys a successful call hands out; give GetSessionToken a key of its own."""
-        if action not in ("GetSessionToken", "AssumeRole", "AssumeRoleWithWebIdentity"):
-            return body
-        root = ET.fromstring(body)
-        old = {tag: root.findtext(f".//{STS_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
         mfa = mfa_now or bool(caller and caller.mfa)
         if action in ("AssumeRole", "AssumeRoleWithWebIdentity"):
-            arn = root.findtext(f".//{STS_NS}Arn")
-            principal = Principal(arn.split(":")[4], arn, root.findtext(f".//{STS_NS}AssumedRoleId"),
-                                  temporary=True, mfa=mfa)
-            self._principals[old["AccessKeyId"]] = principal
-            return body
+            root = ET.fromstring(body)
+            arn = _text(root, f".//{STS_NS}Arn")
+            self._principals[_text(root, f".//{STS_NS}AccessKeyId")] = Principal(
+                arn.split(":")[4], arn, _text(root, f".//{STS_NS}AssumedRoleId"), temporary=True, mfa=mfa)
+        elif action == "GetSessionToken" and caller:
+            body = self._session_key(caller, mfa, body)
+        return body
+
+    def _session_key(self, caller: Principal, mfa: bool, body: bytes) -> bytes:
+        """moto's GetSessionToken answer with a fresh ASIA key of the caller's in place of its fixed one."""
+        root = ET.fromstring(body)
         new = {"AccessKeyId": "ASIA" + _random(string.ascii_uppercase + string.digits, 16),
                "SecretAccessKey": _random(string.ascii_letters + string.digits, 40),
                "SessionToken": "IQoJb3JpZ2luX2VjE" + _random(string.ascii_letters + string.digits, 200)}
-        for tag, value in old.items():
-            body = body.replace(value.encode(), new[tag].encode())
+        for tag, value in new.items():
+            body = body.replace(_text(root, f".//{STS_NS}{tag}").encode(), value.encode())
         self._principals[new["AccessKeyId"]] = Principal(caller.account, caller.arn, caller.user_id,
                                                          user_arn=caller.user_arn, temporary=True, mfa=mfa)
         return body
