@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.configs import account_id, generate, sample_names  # noqa: E402
+from tui.sandbox.world import Account, Role, Spec, User, World, build_world  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent                      # the interpreter's scripts (aws, awsumepy), not pyenv shims
@@ -142,48 +143,26 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 # -- the world ---------------------------------------------------------------------------
-@dataclass
-class World:
-    sts: object
-    key_id: str
-    secret: str
-    serial: str
-
-    def code(self) -> str:
-        return self.sts.totp(self.serial)
-
-    def calls(self) -> dict[str, int]:
-        return {action: self.sts.count(action) for action in ("GetSessionToken", "AssumeRole")}
+# mfa_serial sits on the base user (hats, awsume) and on each role whose first hop needs it
+# (where the AWS CLI looks for it); it names the same device. One file all three tools read.
+BENCH_WORLD = Spec(
+    accounts=(Account(IDENTITY), Account(DEV), Account(PROD)),
+    users=(User(USER, IDENTITY, settings={"region": "eu-west-1"}),),
+    roles=(Role("dev-hop", DEV, source=USER, require_mfa=True, mfa_serial=True, settings={"region": "eu-west-1"}),
+           Role(TARGET, PROD, source="dev-hop", settings={"region": "eu-west-1"}),
+           *(Role(role, DEV, source=USER, require_mfa=True, mfa_serial=True, settings={"region": "eu-west-1"})
+             for role in MFA_ROLES)),
+)
 
 
 def start_world() -> World:
     from tui.sandbox.localsts import LocalSTS
 
-    sts = LocalSTS().start()
-    key_id, secret = sts.create_user(IDENTITY, USER)
-    serial, _ = sts.create_mfa_device(IDENTITY, USER, USER)
-    sts.create_role(DEV, "dev-hop", IDENTITY, require_mfa=True)
-    sts.create_role(PROD, "prod-hop", DEV)
-    for role in MFA_ROLES:
-        sts.create_role(DEV, role, IDENTITY, require_mfa=True)
-    return World(sts, key_id, secret, serial)
+    return build_world(LocalSTS().start(), BENCH_WORLD)
 
 
-def config_text(world: World) -> str:
-    """One file that hats, the AWS CLI and awsume all read.
-
-    mfa_serial sits on the base user (hats, awsume) and on each role whose first
-    hop needs it (where the AWS CLI looks for it); it names the same device.
-    """
-    lines = [f"[profile {USER}]\nmfa_serial = {world.serial}\nregion = eu-west-1\n",
-             f"[profile dev-hop]\nsource_profile = {USER}\nrole_arn = arn:aws:iam::{DEV}:role/dev-hop\n"
-             f"mfa_serial = {world.serial}\nregion = eu-west-1\n",
-             f"[profile {TARGET}]\nsource_profile = dev-hop\nrole_arn = arn:aws:iam::{PROD}:role/prod-hop\n"
-             "region = eu-west-1\n"]
-    for role in MFA_ROLES:
-        lines.append(f"[profile {role}]\nsource_profile = {USER}\nrole_arn = arn:aws:iam::{DEV}:role/{role}\n"
-                     f"mfa_serial = {world.serial}\nregion = eu-west-1\n")
-    return "\n".join(lines)
+def sts_calls(world: World) -> dict[str, int]:
+    return {action: world.sts.count(action) for action in ("GetSessionToken", "AssumeRole")}
 
 
 @dataclass
@@ -273,7 +252,7 @@ def prime(home: Home, world: World) -> None:
 def sts_calls_of(world: World, argv: list[str], env: dict[str, str]) -> dict[str, int]:
     world.sts.reset_calls()
     run(argv, env)
-    return world.calls()
+    return sts_calls(world)
 
 
 def section_exec(homes: list[Home], big_homes: list[Home], world: World, runs: int, results: dict) -> str:
@@ -372,7 +351,7 @@ def section_prompts(homes: list[Home], world: World, results: dict) -> str:
                 raise SystemExit(f"bench: {label} {role} exited with {code}")
             prompts += asked
         seconds = time.perf_counter() - started
-        calls = world.calls()
+        calls = sts_calls(world)
         results["prompts"].setdefault(label, {})[backend] = {"prompts": prompts, **calls, "seconds": seconds}
         is_hats = label.startswith("hats")
         met = (prompts, calls["GetSessionToken"], calls["AssumeRole"]) == (1, 1, len(MFA_ROLES))
@@ -635,12 +614,12 @@ def main() -> int:
             homes, big_homes = [], []
             if set(only) & {"exec", "handoff", "prompts", "imports", "memory"}:
                 for backend, backend_env in backend_list:
-                    home = make_home(root, backend, backend_env, world, config_text(world))
+                    home = make_home(root, backend, backend_env, world, world.config_text())
                     prime(home, world)
                     homes.append(home)
             if "exec" in only:
                 for backend, backend_env in backend_list:
-                    config = config_text(world) + "\n" + generate(BIG_CONFIG)
+                    config = world.config_text() + "\n" + generate(BIG_CONFIG)
                     home = make_home(root, backend, backend_env, world, config)
                     prime(home, world)
                     big_homes.append(home)

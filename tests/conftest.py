@@ -13,13 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.realkeyring import start_secret_service
 from tui.sandbox.localsts import LocalSTS
+from tui.sandbox.world import Account, Role, Spec, User, World, build_world
+from tui.sandbox.world import config_text as world_config
 
 IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
 CAPTURED: list[str] = []  # every test's captured output, for the secret scan at the end of the session
@@ -58,63 +60,21 @@ def secrets_found(root: Path, output: str) -> list[str]:
     return found + [f"captured output: {secret[:4]}..." for secret in SECRETS if secret in output]
 
 
-@dataclass
-class World:
-    sts: LocalSTS
-    key_id: str
-    secret: str = field(repr=False)  # a failing test's report must not print it
-    serial: str = ""
-    totp_secret: str = field(default="", repr=False)
-    secrets: set[str] = field(default_factory=set, repr=False)  # every secret the tests saw, for the final scan
-
-    def code(self) -> str:
-        return self.sts.totp(self.serial)
-
-    def wrong_code(self) -> str:
-        valid = {self.sts.totp(self.serial, at) for at in _around_now()}
-        return next(c for c in (f"{n:06d}" for n in range(123456, 999999, 7919)) if c not in valid)
-
-
-def _around_now():
-    import time
-
-    now = time.time()
-    return (now - 30, now, now + 30)
-
-
-def config_text(serial: str) -> str:
-    return f"""\
-[profile jan-work]
-mfa_serial = {serial}
-region = eu-west-1
-
-[profile auditor]
-source_profile = jan-work
-role_arn = arn:aws:iam::{DEV}:role/auditor
-
-[profile dev-admin]
-source_profile = jan-work
-role_arn = arn:aws:iam::{DEV}:role/dev-admin
-region = eu-central-1
-
-[profile long]
-source_profile = jan-work
-role_arn = arn:aws:iam::{DEV}:role/long
-duration_seconds = 7200
-
-[profile dev-hop]
-source_profile = jan-work
-role_arn = arn:aws:iam::{DEV}:role/dev-hop
-
-[profile prod-hop]
-source_profile = dev-hop
-role_arn = arn:aws:iam::{PROD}:role/prod-hop
-
-[profile prod-admin]
-source_profile = prod-hop
-role_arn = arn:aws:iam::{PROD}:role/prod-admin
-role_session_name = jan-prod
-
+JAN = "jan-work"
+WORLD = Spec(
+    accounts=(Account(IDENTITY), Account(DEV), Account(PROD)),
+    users=(User(JAN, IDENTITY, settings={"region": "eu-west-1"}),),
+    roles=(
+        Role("auditor", DEV, source=JAN, require_mfa=True),
+        Role("dev-admin", DEV, source=JAN, require_mfa=True, settings={"region": "eu-central-1"}),
+        Role("long", DEV, source=JAN, require_mfa=True, max_session_duration=7200,
+             settings={"duration_seconds": "7200"}),
+        Role("dev-hop", DEV, source=JAN, require_mfa=True),
+        Role("prod-hop", PROD, source="dev-hop", max_session_duration=7200),
+        Role("prod-admin", PROD, source="prod-hop", settings={"role_session_name": "jan-prod"}),
+    ),
+    # On purpose: a chained role asking for more than the hour AWS allows, and a cycle.
+    extra_config=f"""\
 [profile prod-long]
 source_profile = dev-hop
 role_arn = arn:aws:iam::{PROD}:role/prod-hop
@@ -127,7 +87,12 @@ role_arn = arn:aws:iam::{DEV}:role/auditor
 [profile loop-b]
 source_profile = loop-a
 role_arn = arn:aws:iam::{DEV}:role/auditor
-"""
+""")
+
+
+def config_text(serial: str) -> str:
+    """The tests' AWS config, naming `serial` as jan-work's MFA device."""
+    return world_config(WORLD, {JAN: serial})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -148,18 +113,10 @@ def secret_service(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def world():
+def world() -> Iterator[World]:
+    """The WORLD in a LocalSTS for the whole session; its secret keys go to the final scan."""
     with LocalSTS() as sts:
-        key_id, secret = sts.create_user(IDENTITY, "jan-work")
-        serial, totp_secret = sts.create_mfa_device(IDENTITY, "jan-work", "jan-work")
-        for name in ("auditor", "dev-admin"):
-            sts.create_role(DEV, name, IDENTITY, require_mfa=True)
-        sts.create_role(DEV, "long", IDENTITY, require_mfa=True, max_session_duration=7200)
-        sts.create_role(DEV, "dev-hop", IDENTITY, require_mfa=True)
-        sts.create_role(PROD, "prod-hop", DEV, max_session_duration=7200)
-        sts.create_role(PROD, "prod-admin", PROD)
-        SECRETS.add(secret)
-        yield World(sts, key_id, secret, serial, totp_secret, SECRETS)
+        yield build_world(sts, WORLD, secrets=SECRETS)
 
 
 class Hats:
