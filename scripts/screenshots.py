@@ -45,7 +45,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tui.sandbox.demo import Sandbox  # noqa: E402 - importable once the repo is on the path
+from tui.sandbox.home import Sandbox  # noqa: E402 - importable once the repo is on the path
 
 SIZE = (120, 34)
 FROZEN = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)

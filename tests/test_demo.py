@@ -24,9 +24,9 @@ import pyotp
 import pytest
 
 from tui.sandbox.demo import READY  # the line that ends the export block
+from tui.sandbox.home import DEV, PROD
 
 REPO = Path(__file__).resolve().parents[1]
-DEV, PROD = "222222222222", "333333333333"
 
 # What an SVG must never show: the token prefixes of the local STS and of moto, and
 # any 40-character run of a secret key's alphabet.
@@ -180,7 +180,7 @@ def test_sigterm_and_sighup_end_the_sandbox_and_remove_it(tmp_path):
 
 SANDBOX_SCRIPT = """
 import json, os, sys, time
-from tui.sandbox.demo import Sandbox
+from tui.sandbox.home import Sandbox
 before = dict(os.environ)
 started = time.perf_counter()
 report = {}

@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import DEV
-from tui.sandbox.metadata import reply
 from tui import signin, sts
 from tui.credentials import Credentials
 from tui.errors import HatsError
+from tui.sandbox.loopback import reply
 from tui.signin import SigninError, console_url
 
 AUDITOR = f"arn:aws:iam::{DEV}:role/auditor"
