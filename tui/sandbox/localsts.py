@@ -34,8 +34,10 @@ from urllib.parse import parse_qsl
 
 import pyotp
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.test import Client
+
+from .serving import LoopbackServer, QuietHandler
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -71,15 +73,12 @@ class Role:
 Refusal = tuple[str, str, str]  # HTTP status, AWS error code, message
 
 
-def _quiet_handler(sts: LocalSTS) -> type[WSGIRequestHandler]:
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            pass  # one line per request would drown test output
-
+def _dated_handler(sts: LocalSTS) -> type[WSGIRequestHandler]:
+    class DatedHandler(QuietHandler):
         def date_time_string(self, timestamp: float | None = None) -> str:  # the Date header, skewed on demand
             return super().date_time_string((timestamp or time.time()) + sts.date_offset)
 
-    return QuietHandler
+    return DatedHandler
 
 
 def _text(element: ET.Element, path: str) -> str:
@@ -110,7 +109,7 @@ def _respond(start_response: StartResponse, status: str, body: bytes,
     return [body]
 
 
-class LocalSTS:
+class LocalSTS(LoopbackServer):
     """moto on 127.0.0.1:port (0 = any free port), with AWS's STS checks in front.
 
     `calls` holds one dict per STS request, refused or not: action, access_key_id,
@@ -118,10 +117,9 @@ class LocalSTS:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, reject_reused_codes: bool = False):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"LocalSTS takes any key it issued: serve it on loopback only, not {host}")
-        self.host, self.port, self.reject_reused_codes = host, port, reject_reused_codes
-        self.url = ""
+        super().__init__(host, port, "localsts")
+        self.handler = _dated_handler(self)
+        self.reject_reused_codes = reject_reused_codes
         self.date_offset = 0.0  # seconds the Date header of each answer is moved by (skew_date)
         self.calls: list[dict[str, Any]] = []
         self._principals: dict[str, Principal] = {}
@@ -132,30 +130,14 @@ class LocalSTS:
         self._lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._admin = Client(self._moto)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> LocalSTS:
         self._admin.post("/moto-api/reset")
-        self._server = server = make_server(self.host, self.port, self._wsgi, threaded=True,
-                                            request_handler=_quiet_handler(self))
-        self.port = server.server_port
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, name="localsts", daemon=True)
-        self._thread.start()
+        super().start()
         return self
 
-    def stop(self) -> None:
-        if self._server and self._thread:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-            self._server = None
-
-    __enter__ = start
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __enter__(self) -> LocalSTS:
+        return self.start()
 
     # ---- building the world (straight into moto, not through the checks) -------------------
     def _moto_call(self, service: str, account: str, method: str, path: str = "/", **form: str) -> bytes:
@@ -235,7 +217,7 @@ class LocalSTS:
             self.calls.clear()
 
     # ---- the checking layer ----------------------------------------------------------------
-    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         match = re.search(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
         akid, service = match.groups() if match else ("", "")
         caller = self._principals.get(akid)
@@ -368,7 +350,7 @@ class LocalSTS:
                 f"</ResponseMetadata></GetCallerIdentityResponse>").encode()
 
     def sso_role_credentials(self, account_id: str, permission_set: str, user_name: str,
-                             duration: int = 3600) -> dict:
+                             duration: int = 3600) -> dict[str, str | int]:
         """What Identity Center hands out for a permission set: keys of the role it provisions in the
         account (AWSReservedSSO_<set>_<16 hex> under /aws-reserved/sso.amazonaws.com/, trusting only
         the SAML provider, so no key may AssumeRole into it), for a session named after the user.
@@ -384,13 +366,12 @@ class LocalSTS:
                 policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithSAML",'
                           f'"Principal":{{"Federated":"arn:aws:iam::{account_id}:saml-provider/'
                           'AWSSSO_local_DO_NOT_DELETE"}}]}')
-                self._moto_call("iam", account_id, "POST", Action="CreateRole", RoleName=name,
-                                Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=policy,
-                                MaxSessionDuration="43200")
+                self._iam(account_id, "CreateRole", RoleName=name, Path="/aws-reserved/sso.amazonaws.com/",
+                          AssumeRolePolicyDocument=policy, MaxSessionDuration="43200")
                 self._roles[arn] = Role("saml:AWSSSO", False, 43200)
-        reply = self._moto_call("sts", account_id, "POST", Action="AssumeRole", Version="2011-06-15", RoleArn=arn,
-                                RoleSessionName=user_name, DurationSeconds=str(duration))
-        keys = {tag: (reply.findtext(f".//{STS_NS}{tag}") if reply is not None else None) or ""
+        reply = ET.fromstring(self._moto_call("sts", account_id, "POST", Action="AssumeRole", Version="2011-06-15",
+                                              RoleArn=arn, RoleSessionName=user_name, DurationSeconds=str(duration)))
+        keys = {tag: _text(reply, f".//{STS_NS}{tag}")
                 for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "Arn", "AssumedRoleId")}
         self._principals[keys["AccessKeyId"]] = Principal(account_id, keys["Arn"], keys["AssumedRoleId"],
                                                           temporary=True)

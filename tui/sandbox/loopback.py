@@ -1,5 +1,6 @@
-"""A small threaded HTTP server on 127.0.0.1, the base of the sandbox's stand-ins, and the helper
-that writes one whole answer."""
+"""The base of the small http.server stand-ins (the metadata endpoints, the console sign-in):
+a threaded server on a free port of 127.0.0.1, and the helper that writes one whole answer.
+The WSGI servers (LocalSTS, the Identity Center) share serving.LoopbackServer instead."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 
-Server = TypeVar("Server", bound="LoopbackServer")
+Server = TypeVar("Server", bound="StandInServer")
 
 
 def reply(request: BaseHTTPRequestHandler, status: int, body: str | bytes, content_type: str = "text/plain") -> None:
@@ -20,7 +21,7 @@ def reply(request: BaseHTTPRequestHandler, status: int, body: str | bytes, conte
     request.wfile.write(data)
 
 
-class LoopbackServer:
+class StandInServer:
     """Serves `answer(request, method)` for GET and PUT on a free port of 127.0.0.1, in a thread.
 
     `requests` holds (method, path) of each request, unless `record` is off: a query that

@@ -14,12 +14,12 @@ import secrets
 from http.server import BaseHTTPRequestHandler
 
 from ..credentials import Credentials, iso
-from .loopback import LoopbackServer, reply
+from .loopback import StandInServer, reply
 
 ROLE_PATH = "/latest/meta-data/iam/security-credentials/"
 
 
-class _CredentialServer(LoopbackServer):
+class _CredentialServer(StandInServer):
     def __init__(self, credentials: Credentials):
         if credentials.expiration is None:
             raise ValueError("the metadata endpoints hand out temporary credentials: give them an expiration")

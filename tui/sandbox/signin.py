@@ -6,13 +6,13 @@ from html import escape
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from .loopback import LoopbackServer, reply
+from .loopback import StandInServer, reply
 
 PAGE = ("<!doctype html><title>hats demo</title><h1>hats demo</h1><p>On AWS this link signs you in to "
         "<code>{where}</code> as the role you picked. The sandbox has no console: this page is all there is.</p>")
 
 
-class SigninStandIn(LoopbackServer):
+class SigninStandIn(StandInServer):
     """getSigninToken answers a token; the login URL, opened in a browser, shows a page saying
     what AWS would do. Requests are neither logged nor kept: they carry the session's keys."""
 
