@@ -104,8 +104,7 @@ def run_demo(print_env: bool = False) -> int:
                 from ..app import HatsApp
 
                 # the app takes the sandbox's open vault: its key is derived once (Argon2, ~0.2 s)
-                app = HatsApp(backend="file", banner=sandbox.banner,
-                              vault_opener=lambda backend, passphrase=None: sandbox.vault)
+                app = HatsApp(backend="file", banner=sandbox.banner, vault_opener=sandbox.opened_vault)
                 state["app"] = app
                 code = app.run() or 0
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -200,6 +201,10 @@ class Sandbox:
         if self._vault is None:
             raise RuntimeError("the sandbox is not started")
         return self._vault
+
+    def opened_vault(self, backend: str | None, passphrase: Callable[[], str]) -> Vault:
+        """The app's vault opener: the demo keyring, open already, whatever is asked."""
+        return self.vault
 
     # -- the environment ----------------------------------------------------
     def child_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
