@@ -32,6 +32,8 @@ run by run so that load on the machine hits them alike):
             exec: for `hats exec P -- CMD` it is the larger of hats and CMD).
 6. imports  `python -X importtime -m tui exec P -- true`: the 15 heaviest imports,
             and the cached exec path step by step (bench/exec_probe.py).
+7. sso      an IAM Identity Center profile on the local Identity Center (bench/sso.py):
+            warm against the cached two-hop chain, and the calls of a cold run with a valid token.
 
 No timing is asserted anywhere: this is a measuring script, not a test.
 """
@@ -57,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.configs import account_id, generate, sample_names  # noqa: E402
+from bench.sso import section_sso  # noqa: E402
 from tui.sandbox.world import Account, Role, Spec, User, World, build_world  # noqa: E402
 
 PYTHON = sys.executable
@@ -68,7 +71,7 @@ TARGET = "prod-hop"                            # bench-user -> dev-hop -> prod-h
 MFA_ROLES = [f"role-{i}" for i in range(1, 6)]
 BENCH_PROFILES = 3 + len(MFA_ROLES)            # bench-user, dev-hop, prod-hop and the MFA roles
 PASSPHRASE = "correct horse battery staple"
-SECTIONS = ("exec", "handoff", "prompts", "tui", "memory", "imports")
+SECTIONS = ("exec", "handoff", "prompts", "tui", "memory", "imports", "sso")
 TUI_SIZES = (100, 2000, 10000)
 BIG_CONFIG = 10000                             # generated profiles added to the bench config for the exec rows
 PROMPT = re.compile(rb"(?i)enter mfa (code|token)")
@@ -612,7 +615,7 @@ def main() -> int:
                        f"- local STS: {world.sts.url} (moto behind hats' MFA checks, in the bench process)", ""]
             print("\n".join(report), flush=True)
             homes, big_homes = [], []
-            if set(only) & {"exec", "handoff", "prompts", "imports", "memory"}:
+            if set(only) & {"exec", "handoff", "prompts", "imports", "memory", "sso"}:
                 for backend, backend_env in backend_list:
                     home = make_home(root, backend, backend_env, world, world.config_text())
                     prime(home, world)
@@ -635,6 +638,8 @@ def main() -> int:
                 ("memory", "5. Memory: peak RSS", lambda: section_memory(results)),
                 ("imports", "6. Imports of the cached `hats exec` path",
                  lambda: section_imports(homes, world, results)),
+                ("sso", "7. IAM Identity Center: a cached SSO role, and a cold one with a valid token",
+                 lambda: section_sso(homes, world, args.runs, results, run, median_ms, fmt_ms, table, HATS, TARGET)),
             ]
             for name, title, body in sections:
                 if name not in only:
