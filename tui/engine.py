@@ -55,6 +55,9 @@ class Policy:
     refresh_margin: timedelta = field(default_factory=lambda: timedelta(seconds=settings.refresh_margin_seconds()))
     session_seconds: int = field(default_factory=settings.session_seconds)
     clock: Callable[[], datetime] = utcnow
+    # Where a credential_process's stderr goes: None leaves it on the person's terminal (the
+    # command line); the app, whose screen owns the terminal, takes it a line at a time.
+    process_stderr: Callable[[str], None] | None = None
 
     def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:
         return (session is not None and session.fingerprint == fingerprint
@@ -95,6 +98,8 @@ class Engine:
             session = stack.fresh()
             if session:
                 return session
+        if _needs_no_sts(chain):
+            return stack.retrieve(Renewal(), force=True)  # the cache was just read
         from . import sts
 
         sts.load_botocore()  # before the lock, not while others wait for it
@@ -144,8 +149,8 @@ class Engine:
         if kind is BaseKind.SOURCE:
             return CredentialSourceProvider(base.name, base.credential_source or "")
         if kind is BaseKind.PROCESS:
-            return Cached(ProcessProvider(base.name, base.credential_process or ""), SessionKind.PROCESS, base.name,
-                          fingerprint([base]), base.name, self.cache)
+            process = ProcessProvider(base.name, base.credential_process or "", self.policy.process_stderr)
+            return Cached(process, SessionKind.PROCESS, base.name, fingerprint([base]), base.name, self.cache)
         if kind is BaseKind.SSO:
             return Cached(SsoRoleProvider(base, self.profiles.sso_role(base), self.keeper), SessionKind.ROLE,
                           base.name, fingerprint([base]), base.name, self.cache)
@@ -221,6 +226,16 @@ class Engine:
     def long_term_key(self, name: str) -> Credentials:
         """The key of a base profile: the keyring's, else the credentials file's."""
         return KeyProvider(self.profiles.get(name), self.vault, self.notify).retrieve().credentials
+
+
+def _needs_no_sts(chain: list[Profile]) -> bool:
+    """A credential_process with no role to assume: no STS call, so neither botocore nor the lock.
+
+    The lock keeps concurrent runs from repeating STS calls; here two cold runs each run the
+    process, as the AWS CLI runs it on every call, and no lock is held while the process may
+    be asking its person for a touch or a password.
+    """
+    return len(chain) == 1 and base_kind(chain) is BaseKind.PROCESS
 
 
 def _has_own_code(source: MfaSource) -> bool:
