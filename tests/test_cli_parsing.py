@@ -62,3 +62,15 @@ def test_an_unknown_subcommand_names_every_known_one():
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1].endswith(
         "invalid choice: 'exce' (choose from " + ", ".join(f"'{name}'" for name in SUBCOMMANDS) + ")")
+
+
+def test_a_cached_exec_imports_no_parser_prompt_state_dir_or_sts_module(hats, world):
+    """What only a renewal, a prompt or another command needs stays out of a cached `hats exec P -- CMD`."""
+    hats.add_key()
+    hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "tui", "exec", "auditor", "--", "true"],
+                          env=hats.env, capture_output=True, text=True, start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "tui.store.secret_service" in imported
+    assert not imported & {"argparse", "getpass", "platformdirs", "tui.sts", "tui.terminal"}

@@ -37,7 +37,6 @@ from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSource
 from .sso.keeper import TokenKeeper
 from .store.items import CachedSession
 from .store.vault import Vault
-from .sts import MfaCode
 
 if TYPE_CHECKING:
     from .sso.flows import SignInView
@@ -166,6 +165,8 @@ class Engine:
     def _renew_with_code(self, chain: list[Profile], stack: Cached, renew: bool, serial: str,
                          prompt: MfaSource) -> CachedSession:
         """Ask for a code with no lock held, then renew under the lock; a refused code is asked again."""
+        from .sts import MfaCode
+
         refusal = None
         for attempt in range(MFA_ATTEMPTS):
             code = MfaCode(serial, prompt(serial, chain[-1].name, refusal))
