@@ -19,6 +19,7 @@ cached, and nobody waits behind a person typing a code.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
@@ -34,12 +35,12 @@ from .profiles import Profile, ProfileSet
 from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSourceProvider, KeyProvider,
                         ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, SignInRequired,
                         SsoRoleProvider, WebIdentityProvider)
-from .sso.keeper import TokenKeeper
 from .store.items import CachedSession
 from .store.vault import Vault
 
 if TYPE_CHECKING:
     from .sso.flows import SignInView
+    from .sso.keeper import TokenKeeper
 
 MFA_ATTEMPTS = 3
 QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line
@@ -77,7 +78,13 @@ class Engine:
         self.label = label  # who this run is, for the runs that wait for it
         self.cache = SessionCache(vault, self.policy.is_fresh, notify)
         self.sign_in_view = sign_in_view  # how a person signs in to Identity Center here, asked when one must
-        self.keeper = TokenKeeper(vault, label, notify, self.policy.clock)
+
+    @functools.cached_property
+    def keeper(self) -> TokenKeeper:
+        """Identity Center's tokens; made when an SSO profile is first asked for, so no other run imports tui.sso."""
+        from .sso.keeper import TokenKeeper
+
+        return TokenKeeper(self.vault, self.label, self.notify, self.policy.clock)
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
