@@ -6,7 +6,7 @@ Follows cli.cmd_exec with a cached session, up to (not including) the exec of
 the command, and prints one JSON object of milliseconds per step:
 
     import_cli     import tui.cli (what `python -m tui` imports before parsing)
-    parse          build the argparse parser and parse the arguments
+    parse          read the arguments as main does (a plain `exec P -- CMD` without argparse)
     import_engine  import what cmd_exec imports (child.role, child.spawn, sessions, vault, ...)
     load_config    profiles.load(): the AWS config and credentials files
     open_vault     open_vault(): pick and construct the backend
@@ -44,13 +44,12 @@ def main(profile: str) -> dict:
     mark = _started
     from tui import cli
     step("import_cli")
-    args = cli.build_parser().parse_args(["exec", profile, "--", "true"])
+    args = cli.plain_exec(["exec", profile], ["true"]) or cli.parse_args(["exec", profile], ["true"])
     step("parse")
     from tui.mfa import source_for  # noqa: F401  (what cli._engine imports)
     from tui.child.role import role_child
     from tui.engine import Engine
     from tui.child.spawn import exec_child  # noqa: F401
-    from tui.terminal import read_line  # noqa: F401
     from tui.credentials import SessionKind
     from tui.store.backends import open_vault
     step("import_engine")

@@ -121,6 +121,73 @@ def test_the_process_stderr_reaches_the_person(hats, world, sources):
     assert done.returncode == 0 and "touch your security key" in done.stderr
 
 
+def test_a_process_with_nothing_to_assume_runs_without_botocore_or_the_renewal_lock(hats, sources):
+    """No STS call is to be made, so none of what one costs: botocore's import, the lock file."""
+    import subprocess
+
+    from tui.locks import RunLock
+
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'keys', PRINT_OUTPUT)}\n")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "tui", "exec", "build", "--", "true"],
+                          env={**hats.env, **printing(sources["key"])}, capture_output=True, text=True,
+                          start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    assert runs(hats, "keys") == 1
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "tui.providers.process" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("boto3", "botocore")}
+    lock = RunLock.named(hats.home / ".local/state/hats/locks", "renew/build", "")
+    assert not lock.path.exists()
+
+
+async def status_says(pilot, app, part: str, within: float) -> None:
+    """Wait, while the app runs, until its status line holds `part` (or the time is up)."""
+    from tests.test_tui import status_text
+
+    deadline = time.monotonic() + within
+    while part not in status_text(app) and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+
+
+async def test_in_the_app_the_process_stderr_is_a_status_line_not_on_the_screen(app_env, sources, monkeypatch,
+                                                                               capfd):
+    """A process that asks for a touch while it waits: the app says it, escaped, and the terminal gets nothing."""
+    from tests.test_tui import SIZE, highlight, make_app, settle, status_text
+
+    body = ("if open(sys.argv[0][:-3] + '.runs').read().count('run') == 1:  # not the shell's server's runs\n"
+            "    print('touch your security key\\x1b[2J', file=sys.stderr, flush=True)\n"
+            "    import time; time.sleep(2)\n" + PRINT_OUTPUT)
+    add_profiles(app_env, f"\n[profile build]\ncredential_process = {process_script(app_env, 'asks', body)}\n")
+    for name, value in printing(sources["key"]).items():
+        monkeypatch.setenv(name, value)
+    app, recorder = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await highlight(pilot, app, "build")
+        await pilot.press("enter")
+        await status_says(pilot, app, "touch", within=1.5)
+        assert status_text(app) == ("warning: profile 'build': credential_process says: "
+                                    "touch your security key\\x1b[2J")
+        await settle(pilot, app, 2.5)
+        assert recorder.arn == f"arn:aws:iam::{IDENTITY}:user/build-box"
+    assert "touch your security key" not in capfd.readouterr().err
+
+
+def test_a_failing_process_whose_stderr_the_app_takes_names_its_last_line_in_the_error(hats):
+    """In the app the failure is the status line that stays, so it carries what the process said."""
+    from tui.errors import HatsError
+    from tui.providers.process import STDERR_LINE_CHARS, ProcessProvider
+
+    body = "print('no network', file=sys.stderr)\nprint('token expired; run: sso login ' + 'x' * 300, file=sys.stderr)\nsys.exit(4)"
+    said: list[str] = []
+    provider = ProcessProvider("build", process_script(hats, "fails", body), said.append)
+    with pytest.raises(HatsError) as failed:
+        provider.retrieve()
+    last = "token expired; run: sso login " + "x" * (STDERR_LINE_CHARS - 31) + "…"
+    assert str(failed.value) == f"profile 'build': credential_process exited with status 4; its last line: {last}"
+    assert said == [f"profile 'build': credential_process says: {line}" for line in ("no network", last)]
+
+
 @pytest.mark.parametrize("body, says", [
     ("sys.exit(3)", "credential_process exited with status 3"),
     ("print('AccessKeyId=AKIAJUNK SecretAccessKey=hunter2hunter2hunter2')", "credential_process printed something that is not JSON"),

@@ -79,7 +79,7 @@ class HatsApp(App):
         self.banner = banner
         self.backend = backend
         self.clock = clock
-        self.policy = Policy(clock=clock)
+        self.policy = Policy(clock=clock, process_stderr=self.warn_from_anywhere)  # not onto the screen
         self.profiles = ProfileSet({})
         self.engine: Engine | None = None
         self.session_entries: list[SessionEntry] = []

@@ -6,15 +6,19 @@ the config, one keyring item and execs, without boto3 or textual.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from . import __version__, settings
 from .credentials import Credentials, long_term_key, utcnow
 from .display import printable
 from .errors import HatsError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
 
 USAGE_ERROR = 2
 READER_GONE = 128 + 13  # 128 + SIGPIPE: what a shell reports for `yes | head`, quietly
@@ -27,13 +31,9 @@ class ReaderGone(Exception):
 def main(argv: list[str] | None = None) -> int:
     if sys.stderr is None:  # started with 2>&-: print(file=None) would write to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
-    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     ours, command_line = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
-    args = parser.parse_args(ours)
-    if command_line and args.command != "exec":
-        parser.error("only `hats exec` takes a command after --")
-    args.command_line = getattr(args, "command_line", []) + command_line
+    args = plain_exec(ours, command_line) or parse_args(ours, command_line)
     try:
         if args.command != "demo":  # the demo replaces every HATS_* variable with its own
             settings.check(args.backend)
@@ -51,6 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stderr's reader went away (`2>&1 | head`): nobody is left to tell
         _forget_stdout()
         return READER_GONE
+
+
+def parse_args(ours: list[str], command_line: list[str]):
+    """hats' arguments (before --) and the command after --, as argparse reads them."""
+    parser = build_parser(command_named(ours))
+    args = parser.parse_args(ours)
+    if command_line and args.command != "exec":
+        parser.error("only `hats exec` takes a command after --")
+    args.command_line = getattr(args, "command_line", []) + command_line
+    return args
+
+
+def plain_exec(ours: list[str], command_line: list[str]) -> SimpleNamespace | None:
+    """`hats exec PROFILE -- COMMAND...` with no option, what scripts and aliases run most, read without
+    argparse (5 ms of a cached exec); anything else is None, for argparse to read."""
+    if len(ours) != 2 or ours[0] != "exec" or ours[1].startswith("-") or not command_line:
+        return None
+    return SimpleNamespace(command="exec", backend=None, profile=ours[1], mfa_token=None, renew=False, server=None,
+                           shell=None, command_line=command_line, handler=cmd_exec)
 
 
 def say(text: str) -> None:
@@ -108,27 +127,58 @@ def _forget_stdout() -> None:
         pass
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the `command` to be run, with that subcommand alone (a cached exec does
+    not pay for building the other seven). Errors and help read the same either way."""
+    import argparse  # here: `hats exec P -- CMD` is read without it
+
     parser = argparse.ArgumentParser(
         prog="hats", description="AWS credentials in your keyring; MFA sessions and role chains.")
     parser.add_argument("--version", action="version", version=f"hats {__version__}")
     parser.add_argument("--backend", help="keyring backend: secret-service, macos, windows or file "
                                           "(default: $HATS_BACKEND, else the OS keyring)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in SUBCOMMANDS.items():
+        if command in (None, name):
+            add(commands)
+    return parser
 
+
+def command_named(argv: list[str]) -> str | None:
+    """The subcommand `argv` asks for, if it names one: its first word that is no option or option value."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help"):  # hats' own help lists every subcommand
+            return None
+        if len(word) > 2 and "--backend".startswith(word):  # argparse takes `--back VALUE` too
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in SUBCOMMANDS else None
+    return None
+
+
+def _add_add(commands) -> None:
     add = commands.add_parser("add", help="store a profile's access key in the keyring")
     add.add_argument("profile")
     add.add_argument("--env", action="store_true",
                      help="take the key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
     add.set_defaults(handler=cmd_add)
 
+
+def _add_remove(commands) -> None:
     remove = commands.add_parser("remove", help="delete a profile's key and sessions")
     remove.add_argument("profile")
     remove.set_defaults(handler=cmd_remove)
 
+
+def _add_list(commands) -> None:
     listing = commands.add_parser("list", help="profiles, chains, keys and cached sessions")
     listing.add_argument("--json", action="store_true", help="print JSON for scripts")
     listing.set_defaults(handler=cmd_list)
+
+
+def _add_exec(commands) -> None:
+    import argparse
 
     execute = commands.add_parser("exec", help="run a command (default: $SHELL) with a profile's credentials")
     execute.add_argument("profile")
@@ -141,12 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the command and its arguments, after -- (default: $SHELL)")
     execute.set_defaults(handler=cmd_exec)
 
+
+def _add_export(commands) -> None:
     export = commands.add_parser("export", help="print a profile's credentials (env or credential_process JSON)")
     export.add_argument("profile")
     export.add_argument("--format", choices=("env", "json"), default="env")
     _credential_options(export)
     export.set_defaults(handler=cmd_export)
 
+
+def _add_login(commands) -> None:
     login = commands.add_parser("login", help="open the AWS console as a profile in the browser")
     login.add_argument("profile")
     login.add_argument("--stdout", action="store_true", help="print the sign-in URL instead of opening it")
@@ -155,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     _credential_options(login)
     login.set_defaults(handler=cmd_login)
 
+
+def _add_demo(commands) -> None:
     demo = commands.add_parser("demo", help="try hats offline: a sandbox with a local STS, its own keyring and HOME "
                                             "(needs the demo extra)")
     what = demo.add_mutually_exclusive_group()
@@ -164,18 +220,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the sandbox's current MFA code (in a terminal that joined it)")
     demo.set_defaults(handler=cmd_demo)
 
-    from .sso_commands import add_parser as add_sso_parser
 
-    add_sso_parser(commands)
+def _add_sso(commands) -> None:
+    from .sso_commands import add_parser
 
+    add_parser(commands)
+
+
+def _add_clear(commands) -> None:
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
     clear.set_defaults(handler=cmd_clear)
 
+
+def _add_lock(commands) -> None:
     lock = commands.add_parser("lock", help="forget the encrypted file's unlocked key: the next run asks for "
                                             "the passphrase")
     lock.set_defaults(handler=cmd_lock)
-    return parser
 
 
 def _credential_options(parser: argparse.ArgumentParser) -> None:
@@ -283,6 +344,10 @@ def cmd_lock(args) -> int:
     return 0
 
 
+SUBCOMMANDS = {"add": _add_add, "remove": _add_remove, "list": _add_list, "exec": _add_exec, "export": _add_export,
+               "login": _add_login, "demo": _add_demo, "sso": _add_sso, "clear": _add_clear, "lock": _add_lock}
+
+
 # -- the pieces handlers share --------------------------------------------
 def _profiles():
     from .profiles import load
@@ -299,13 +364,22 @@ def _vault(args):
 def _engine(args):
     from .mfa import source_for
     from .engine import Engine
-    from .terminal import read_line
 
-    from .sso_commands import cli_sign_in_view
-
-    mfa = source_for(args.mfa_token, read_line)
+    mfa = source_for(args.mfa_token, _read_line)
     return Engine(_profiles(), _vault(args), mfa, notify=say, label=f"hats {args.command} {printable(args.profile)}",
-                  sign_in_view=cli_sign_in_view)
+                  sign_in_view=_sign_in_view)
+
+
+def _read_line(prompt: str) -> str:
+    from .terminal import read_line  # getpass and termios: only once a code is asked for
+
+    return read_line(prompt)
+
+
+def _sign_in_view():
+    from .sso_commands import cli_sign_in_view  # Identity Center: only once a sign-in is needed
+
+    return cli_sign_in_view()
 
 
 def _resolve(args):

@@ -19,6 +19,7 @@ cached, and nobody waits behind a person typing a code.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
@@ -34,13 +35,12 @@ from .profiles import Profile, ProfileSet
 from .providers import (AssumeRoleProvider, Cached, CodeNeeded, CredentialSourceProvider, KeyProvider,
                         ProcessProvider, Provider, Renewal, SessionCache, SessionTokenProvider, SignInRequired,
                         SsoRoleProvider, WebIdentityProvider)
-from .sso.keeper import TokenKeeper
 from .store.items import CachedSession
 from .store.vault import Vault
-from .sts import MfaCode
 
 if TYPE_CHECKING:
     from .sso.flows import SignInView
+    from .sso.keeper import TokenKeeper
 
 MFA_ATTEMPTS = 3
 QUIET_WAIT_SECONDS = 2  # another run's STS calls: too short to be worth a line
@@ -55,6 +55,9 @@ class Policy:
     refresh_margin: timedelta = field(default_factory=lambda: timedelta(seconds=settings.refresh_margin_seconds()))
     session_seconds: int = field(default_factory=settings.session_seconds)
     clock: Callable[[], datetime] = utcnow
+    # Where a credential_process's stderr goes: None leaves it on the person's terminal (the
+    # command line); the app, whose screen owns the terminal, takes it a line at a time.
+    process_stderr: Callable[[str], None] | None = None
 
     def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:
         return (session is not None and session.fingerprint == fingerprint
@@ -75,7 +78,13 @@ class Engine:
         self.label = label  # who this run is, for the runs that wait for it
         self.cache = SessionCache(vault, self.policy.is_fresh, notify)
         self.sign_in_view = sign_in_view  # how a person signs in to Identity Center here, asked when one must
-        self.keeper = TokenKeeper(vault, label, notify, self.policy.clock)
+
+    @functools.cached_property
+    def keeper(self) -> TokenKeeper:
+        """Identity Center's tokens; made when an SSO profile is first asked for, so no other run imports tui.sso."""
+        from .sso.keeper import TokenKeeper
+
+        return TokenKeeper(self.vault, self.label, self.notify, self.policy.clock)
 
     def cached(self, name: str) -> CachedSession | None:
         """The target's own cached session if it is fresh: no STS, no boto3."""
@@ -95,6 +104,8 @@ class Engine:
             session = stack.fresh()
             if session:
                 return session
+        if _needs_no_sts(chain):
+            return stack.retrieve(Renewal(), force=True)  # the cache was just read
         from . import sts
 
         sts.load_botocore()  # before the lock, not while others wait for it
@@ -144,8 +155,8 @@ class Engine:
         if kind is BaseKind.SOURCE:
             return CredentialSourceProvider(base.name, base.credential_source or "")
         if kind is BaseKind.PROCESS:
-            return Cached(ProcessProvider(base.name, base.credential_process or ""), SessionKind.PROCESS, base.name,
-                          fingerprint([base]), base.name, self.cache)
+            process = ProcessProvider(base.name, base.credential_process or "", self.policy.process_stderr)
+            return Cached(process, SessionKind.PROCESS, base.name, fingerprint([base]), base.name, self.cache)
         if kind is BaseKind.SSO:
             return Cached(SsoRoleProvider(base, self.profiles.sso_role(base), self.keeper), SessionKind.ROLE,
                           base.name, fingerprint([base]), base.name, self.cache)
@@ -161,6 +172,8 @@ class Engine:
     def _renew_with_code(self, chain: list[Profile], stack: Cached, renew: bool, serial: str,
                          prompt: MfaSource) -> CachedSession:
         """Ask for a code with no lock held, then renew under the lock; a refused code is asked again."""
+        from .sts import MfaCode
+
         refusal = None
         for attempt in range(MFA_ATTEMPTS):
             code = MfaCode(serial, prompt(serial, chain[-1].name, refusal))
@@ -221,6 +234,16 @@ class Engine:
     def long_term_key(self, name: str) -> Credentials:
         """The key of a base profile: the keyring's, else the credentials file's."""
         return KeyProvider(self.profiles.get(name), self.vault, self.notify).retrieve().credentials
+
+
+def _needs_no_sts(chain: list[Profile]) -> bool:
+    """A credential_process with no role to assume: no STS call, so neither botocore nor the lock.
+
+    The lock keeps concurrent runs from repeating STS calls; here two cold runs each run the
+    process, as the AWS CLI runs it on every call, and no lock is held while the process may
+    be asking its person for a touch or a password.
+    """
+    return len(chain) == 1 and base_kind(chain) is BaseKind.PROCESS
 
 
 def _has_own_code(source: MfaSource) -> bool:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 from types import FrameType
 
 from ..display import printable
 from ..errors import HatsError
-
-FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class ChildError(HatsError):
@@ -48,7 +45,8 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
 
     Returns its exit code, or 128 + the signal that killed it, as shells do.
     """
-    import subprocess  # here: `hats exec` with a command becomes it instead
+    import signal  # here, as subprocess: `hats exec` with a command becomes it instead
+    import subprocess
 
     # SIGTERM/SIGHUP are caught before the child starts, so one sent the moment it runs is not lost
     # (exec gives the child the default handlers back); SIGINT is ignored only once it has started,
@@ -62,7 +60,7 @@ def run_child(argv: list[str], env: dict[str, str]) -> int:
         else:
             arrived.append(number)
 
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         try:
             started.append(subprocess.Popen(argv, env=env))

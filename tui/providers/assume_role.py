@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..profiles import Profile
-from .. import sts
 from .base import Issued, NewCredentials, Provider, Renewal
 
 
@@ -17,6 +16,8 @@ class AssumeRoleProvider:
         self.serial = serial  # set when this call carries the MFA code (a first role over an hour)
 
     def retrieve(self, renewal: Renewal) -> Issued:
+        from .. import sts  # here: a cached session never calls STS
+
         caller = self.source.retrieve(renewal).credentials
         code = renewal.code_for(self.serial) if self.serial else None
         hop = self.hop

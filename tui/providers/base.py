@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..credentials import Credentials
-from ..sts import MfaCode
+
+if TYPE_CHECKING:
+    from ..sts import MfaCode  # a type only: a cached session never imports sts
 
 
 class Issued(Protocol):

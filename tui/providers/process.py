@@ -1,14 +1,18 @@
 """credential_process: a command that prints credentials as JSON (Version 1), as the AWS CLI runs it.
 
-The command is split as botocore splits it and run without a shell. Its
-stdin and stderr are the person's (it may be asking for a touch or a
-password); its stdout is never shown, since it holds the secret.
+The command is split as botocore splits it and run without a shell. On the
+command line its stdin and stderr are the person's (it may be asking for a
+touch or a password); in the app, whose screen owns the terminal, stdin is
+empty and each stderr line goes to `on_stderr` as it comes. Its stdout is
+never shown, since it holds the secret.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+from typing import IO, Callable
 
 from ..credentials import Credentials, parse_iso
 from ..display import printable
@@ -16,6 +20,7 @@ from ..errors import ConfigError, HatsError
 from .base import NewCredentials, Renewal
 
 TIMEOUT_SECONDS = 60
+STDERR_LINE_CHARS = 200  # one status line's worth; the rest of a long line is cut
 
 
 class CredentialProcessError(HatsError):
@@ -23,9 +28,10 @@ class CredentialProcessError(HatsError):
 
 
 class ProcessProvider:
-    def __init__(self, profile: str, command: str):
+    def __init__(self, profile: str, command: str, on_stderr: Callable[[str], None] | None = None):
         self.profile = profile
         self.command = command
+        self.on_stderr = on_stderr  # None: stderr is the person's terminal
 
     def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
         output = self._run()
@@ -38,10 +44,36 @@ class ProcessProvider:
             raise ConfigError(f"profile '{self._name}': credential_process cannot be split into words: {exc}") from None
         if not argv:
             raise ConfigError(f"profile '{self._name}': credential_process is empty")
+        if self.on_stderr is None:
+            return self._communicate(argv, None)
+        return self._relaying_stderr(argv)
+
+    def _relaying_stderr(self, argv: list[str]) -> str:
+        """Run with stderr on a pipe whose lines go to on_stderr; a failure quotes the last one."""
+        import threading  # here: only the app relays stderr
+
+        read_end, write_end = os.pipe()
+        said: list[str] = []
+        relay = threading.Thread(target=self._relay, args=(os.fdopen(read_end, "rb"), said), daemon=True)
+        relay.start()
+        try:
+            try:
+                return self._communicate(argv, write_end)
+            finally:
+                os.close(write_end)
+                relay.join(timeout=1)  # a grandchild may keep the pipe open: never wait on it
+        except CredentialProcessError as failed:
+            if not said:
+                raise
+            raise CredentialProcessError(f"{failed}; its last line: {said[-1]}") from None
+
+    def _communicate(self, argv: list[str], stderr: int | None) -> str:
         import subprocess  # here: a cached run never starts one
 
+        stdin = None if stderr is None else subprocess.DEVNULL  # the app's keys are not the process's
         try:
-            done = subprocess.run(argv, stdout=subprocess.PIPE, timeout=TIMEOUT_SECONDS, check=False)
+            done = subprocess.run(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
+                                  timeout=TIMEOUT_SECONDS, check=False)
         except subprocess.TimeoutExpired:
             raise self._failed(f"gave no answer within {TIMEOUT_SECONDS} s and was stopped") from None
         except OSError as exc:
@@ -49,6 +81,16 @@ class ProcessProvider:
         if done.returncode != 0:
             raise self._failed(f"exited with status {done.returncode}")
         return done.stdout.decode("utf-8", "replace")
+
+    def _relay(self, stream: IO[bytes], said: list[str]) -> None:
+        """Each non-blank stderr line, escaped and cut to one status line, to on_stderr."""
+        assert self.on_stderr is not None
+        with stream:
+            for raw in stream:
+                text = printable(" ".join(raw.decode("utf-8", "replace").split()))
+                if text:
+                    said.append(text if len(text) <= STDERR_LINE_CHARS else text[:STDERR_LINE_CHARS - 1] + "…")
+                    self.on_stderr(f"profile '{self._name}': credential_process says: {said[-1]}")
 
     def _parse(self, output: str) -> Credentials:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import sts
 from .base import Issued, NewCredentials, Provider, Renewal
 
 
@@ -14,6 +13,8 @@ class SessionTokenProvider:
         self.seconds = seconds
 
     def retrieve(self, renewal: Renewal) -> Issued:
+        from .. import sts  # here: a cached session never calls STS
+
         key = self.key.retrieve(renewal).credentials
         code = renewal.code_for(self.serial) if self.serial else None
         return NewCredentials(sts.get_session_token(key, self.target, self.seconds, code), arn=self.serial or "")

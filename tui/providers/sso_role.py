@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import SignInNeeded
-from ..profiles import Profile
-from ..sso.config import SignIn, SsoRole
-from ..sso.keeper import TokenKeeper
 from .base import NewCredentials, Renewal
+
+if TYPE_CHECKING:  # types only: a cached exec of any other profile never imports tui.sso
+    from ..profiles import Profile
+    from ..sso.config import SignIn, SsoRole
+    from ..sso.keeper import TokenKeeper
 
 
 class SignInRequired(Exception):

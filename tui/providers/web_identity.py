@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from .. import sts
 from ..display import printable
 from ..errors import ConfigError
 from ..profiles import Profile
@@ -17,6 +16,8 @@ class WebIdentityProvider:
         self.token_file = token_file
 
     def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
+        from .. import sts  # here: a cached session never calls STS
+
         profile = self.profile
         assert profile.role_arn is not None  # base_kind makes a web identity base only with a role_arn
         session_name = profile.role_session_name or f"hats-{int(time.time())}"  # botocore: botocore-session-<time>

@@ -38,11 +38,18 @@ class Vault:
     def __init__(self, store: SecretStore, lock_dir: Path | None = None,
                  warn: Callable[[str], None] = print_warning):
         self.store = store
-        self.lock_dir = lock_dir or default_state_dir() / "locks"
+        self._lock_dir = lock_dir
         self.warn = warn  # one line, never a secret
         self._locks: dict[str, BaseFileLock] = {}
         self._index_repaired = False
         self._cache_failure: VaultError | None = None
+
+    @property
+    def lock_dir(self) -> Path:
+        """Where the run locks live; found when first needed: platformdirs costs a cached exec 5 ms."""
+        if self._lock_dir is None:
+            self._lock_dir = default_state_dir() / "locks"
+        return self._lock_dir
 
     # -- long-term keys -------------------------------------------------
     def get_key(self, profile: str) -> Credentials | None:
