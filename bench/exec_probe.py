@@ -2,7 +2,7 @@
 
     python bench/exec_probe.py PROFILE
 
-Follows cli.cmd_exec with a cached session, up to (not including) the exec of
+Follows commands.cmd_exec with a cached session, up to (not including) the exec of
 the command, and prints one JSON object of milliseconds per step:
 
     import_cli     import tui.cli (what `python -m tui` imports before parsing)
@@ -46,7 +46,7 @@ def main(profile: str) -> dict:
     step("import_cli")
     args = cli.plain_exec(["exec", profile], ["true"]) or cli.parse_args(["exec", profile], ["true"])
     step("parse")
-    from tui.mfa import source_for  # noqa: F401  (what cli._engine imports)
+    from tui.mfa import source_for  # noqa: F401  (what commands._engine imports)
     from tui.child.role import role_child
     from tui.engine import Engine
     from tui.child.spawn import exec_child  # noqa: F401

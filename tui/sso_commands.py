@@ -63,7 +63,7 @@ def cmd_logout(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .cli import write_out
+    from .output import write_out
 
     portal = _portal(args, args.session)
     if args.json:
@@ -82,7 +82,7 @@ HEADERS = ("ACCOUNT", "NAME", "EMAIL", "ROLE")
 
 
 def cmd_populate(args) -> int:
-    from .cli import write_out
+    from .output import write_out
     from .sso.populate import append_profiles, missing_profiles
 
     profiles = _profiles()
@@ -192,7 +192,7 @@ def _profiles() -> ProfileSet:
 
 
 def _keeper(args):
-    from .cli import say
+    from .output import say
     from .store.backends import open_vault
     from .sso.keeper import TokenKeeper
 
