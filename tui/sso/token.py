@@ -62,7 +62,3 @@ class Token:
         client = Client(**{**data["client"], "expires": parse_iso(data["client"]["expires"])})
         return cls(data["start_url"], data["region"], data["access_token"], parse_iso(data["expires"]), client,
                    data.get("refresh_token"), data.get("session_name", ""))
-
-
-def token_item(key: str) -> str:
-    return f"sso/{key}"

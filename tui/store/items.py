@@ -91,5 +91,9 @@ class SignInEntry:
 KIND_VALUES = {kind.value for kind in SessionKind}
 
 
+def token_item(key: str) -> str:
+    return f"sso/{key}"
+
+
 def session_item(kind: SessionKind, profile: str) -> str:
     return f"session/{kind.value}/{profile}"

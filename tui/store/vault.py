@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 from .. import settings
 from ..credentials import Credentials, SessionKind, iso, parse_iso
 from ..errors import NoKeyError, VaultError
-from ..sso.token import Token, token_item
-from .items import KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, SignInEntry, session_item
+from .items import (KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, SignInEntry, session_item,
+                    token_item)
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
+
+    from ..sso.token import Token
 
 Parsed = TypeVar("Parsed")
 
@@ -161,6 +163,8 @@ class Vault:
     def get_token(self, key: str) -> Token | None:
         """A sign-in's tokens; a damaged item counts as none (the person signs in again)."""
         try:
+            from ..sso.token import Token  # an Identity Center run only
+
             return self._parsed(token_item(key), Token.from_json)
         except DamagedItemError:
             return None
