@@ -296,3 +296,19 @@ def test_console_sign_in_with_the_sso_roles_credentials(sso, idc):
         assert idc.count("GetRoleCredentials") == 1
     finally:
         federation.stop()
+
+
+async def test_the_app_roots_each_sso_profile_with_its_mark_and_its_chained_role_beneath(sso, monkeypatch):
+    from tests.test_tui import SIZE, make_app, settle
+
+    for name, value in sso.env.items():
+        monkeypatch.setenv(name, value)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        tree = app.main.tree
+        roots = {node.data.name: node for node in tree.root.children if node.data}
+        assert {"dev", "legacy-prod"} <= set(roots)
+        assert [child.data.name for child in roots["dev"].children] == ["chained"]
+        assert "sso" in tree.label_for("dev").plain and "sso" not in tree.label_for("chained").plain
+        assert {"ghost-session", "no-role", "chained-long"} <= set(tree.forest.broken)

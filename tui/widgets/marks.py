@@ -59,4 +59,4 @@ def base_tag(chain: list[Profile]) -> str | None:
     kind = base_kind(chain)
     if kind is BaseKind.SOURCE:
         return SOURCE_TAGS.get(chain[0].credential_source or "", "credential_source")
-    return {BaseKind.PROCESS: "process", BaseKind.WEB_IDENTITY: "web identity"}.get(kind)
+    return {BaseKind.PROCESS: "process", BaseKind.WEB_IDENTITY: "web identity", BaseKind.SSO: "sso"}.get(kind)
