@@ -59,7 +59,6 @@ class PrintEnv:
         self.tmp = tmp
         self.outer = base_env(tmp)
         self.real_home_before = tree(Path(self.outer["HOME"]))
-        started = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-m", "tui.sandbox.demo", "--print-env"], env=self.outer,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
@@ -70,7 +69,6 @@ class PrintEnv:
                 break
         else:
             raise AssertionError(f"--print-env ended early: {self.process.stderr.read()}")
-        self.startup = time.monotonic() - started
         self.exports: dict[str, str] = {}
         self.unset: set[str] = set()
         for line in self.lines:
@@ -179,14 +177,12 @@ def test_sigterm_and_sighup_end_the_sandbox_and_remove_it(tmp_path):
 
 
 SANDBOX_SCRIPT = """
-import json, os, sys, time
+import json, os, sys
 from tui.sandbox.home import Sandbox
 before = dict(os.environ)
-started = time.perf_counter()
 report = {}
 try:
     with Sandbox() as sandbox:
-        report["startup"] = time.perf_counter() - started
         report["root"] = str(sandbox.root)
         sandbox.apply_environ()
         report["home"] = os.environ["HOME"]
@@ -213,7 +209,6 @@ def test_the_sandbox_context_restores_environ_and_removes_everything_even_when_i
     assert report["home"].startswith(report["root"]) and report["code_ok"]
     assert report["plaintext_secrets"] == []
     assert not Path(report["root"]).exists() and tree(tmp_path / "tmp") == []
-    assert report["startup"] < 5, report  # about 0.8 s on the CI machines; generous for a loaded one
 
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
