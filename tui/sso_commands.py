@@ -53,7 +53,8 @@ def cmd_logout(args) -> int:
         targets = [SignIn(e.start_url, e.region, name=e.session_name) for e in keeper.vault.sign_ins()]
     for target in targets:
         signed_in = keeper.sign_out(target)
-        dropped = keeper.vault.clear_sessions(_profiles_of(profiles, target)) if _profiles_of(profiles, target) else 0
+        names = _profiles_of(profiles, target)
+        dropped = keeper.vault.clear_sessions(names) if names else 0
         state = "Signed out of" if signed_in else "Was not signed in to"
         print(f"{state} {_name(target)}; dropped {dropped} role session{'s' if dropped != 1 else ''}.",
               file=sys.stderr)
