@@ -5,16 +5,39 @@ chain reads top to bottom. Profiles that fit nowhere (a broken chain, a
 credential_process) go to a separate list with the reason. The fuzzy filter
 keeps the chain context of every match: the ancestors of a match stay visible,
 and names the match the cursor goes to (never an ancestor kept for context).
+
+IAM Identity Center profiles sit under two group rows, their sign-in (an
+sso-session, or a legacy start URL) and their account; the portal's copy
+names the accounts and orders them. Group rows are not profiles: their keys
+start with GROUP, which no profile name can, and the filter never matches one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from itertools import compress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 from .profiles import Profile, ProfileSet
+from .sso.config import is_sso_profile
+
+if TYPE_CHECKING:
+    from .sso.config import SignIn
+    from .sso.portal import Portal
+
+GROUP = "\0group:"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A row that holds profiles: a sign-in ("session") or one of its accounts ("account")."""
+
+    kind: str
+    title: str
+    detail: str
 
 
 @dataclass
@@ -26,6 +49,7 @@ class Forest:
     broken: dict[str, str] = field(default_factory=dict)  # name -> why it fits nowhere
     haystack: dict[str, str] = field(default_factory=dict)  # name -> what the filter searches
     named: dict[str, str] = field(default_factory=dict)  # a name as a query reads it -> the name
+    groups: dict[str, Group] = field(default_factory=dict)  # group rows by key
 
     def kids(self, name: str) -> list[str]:
         return self.children.get(name, [])
@@ -38,8 +62,10 @@ class Forest:
         return trail
 
 
-def build_forest(profiles: ProfileSet) -> Forest:
+def build_forest(profiles: ProfileSet, portals: Mapping[str, Portal] | None = None) -> Forest:
+    """`portals`: the portal copies by sign-in key, which name and order the accounts."""
     forest = Forest(profiles)
+    groups = _SignInGroups(forest, portals or {})
     for profile in sorted(profiles, key=lambda p: p.name):
         forest.haystack[profile.name] = search_text(profile)
         forest.named[normal_query(profile.name)] = profile.name
@@ -47,11 +73,68 @@ def build_forest(profiles: ProfileSet) -> Forest:
         if reason:
             forest.broken[profile.name] = reason
         elif not profile.is_role_hop or profile.source_profile == profile.name or profile.credential_source:
-            forest.roots.append(profile.name)
+            if not groups.place(profile):
+                forest.roots.append(profile.name)
         else:
             forest.parent[profile.name] = profile.source_profile
             forest.children.setdefault(profile.source_profile, []).append(profile.name)
+    forest.roots[:0] = groups.roots()
     return forest
+
+
+class _SignInGroups:
+    """The session and account rows, made as SSO base profiles are placed under them."""
+
+    def __init__(self, forest: Forest, portals: Mapping[str, Portal]):
+        self.forest, self.portals = forest, portals
+        self.sessions: dict[str, SignIn] = {}
+        self.accounts: dict[str, list[str]] = {}  # session key -> account keys, in the order met
+        for target in forest.profiles.sign_ins.values():
+            if not isinstance(target, str):
+                self._session(target)
+
+    def place(self, profile: Profile) -> bool:
+        """Put an SSO base profile under its account; False for any other root."""
+        if not is_sso_profile(profile.settings):
+            return False
+        try:
+            role = self.forest.profiles.sso_role(profile)
+        except ConfigError:
+            return False
+        account = self._account(self._session(role.sign_in), role.account_id)
+        forest = self.forest
+        forest.parent[profile.name] = account
+        forest.children.setdefault(account, []).append(profile.name)
+        extra = " ".join(filter(None, (forest.groups[account].title.lower(), role.role_name.lower())))
+        forest.haystack[profile.name] += f" {extra}"
+        return True
+
+    def _session(self, target: SignIn) -> str:
+        key = f"{GROUP}{target.key}"
+        if target.key not in self.sessions:
+            self.sessions[target.key] = target
+            self.forest.groups[key] = Group("session", target.label, "" if not target.name else target.start_url)
+            portal = self.portals.get(target.key)
+            self.accounts[key] = []
+            for account in portal.accounts if portal else ():
+                self._account(key, account.account_id, account.name)
+        return key
+
+    def _account(self, session: str, account_id: str, name: str = "") -> str:
+        key = f"{session}/{account_id}"
+        if key not in self.forest.groups:
+            self.forest.groups[key] = Group("account", name, account_id)
+            self.accounts[session].append(key)
+        return key
+
+    def roots(self) -> list[str]:
+        """The sessions by name, each with its accounts: the portal's first (by name), then the config's."""
+        forest = self.forest
+        for session, accounts in self.accounts.items():
+            forest.children[session] = accounts
+            for account in accounts:
+                forest.parent[account] = session
+        return sorted(self.accounts, key=lambda key: forest.groups[key].title)
 
 
 def _misfit(profiles: ProfileSet, profile: Profile) -> str | None:
@@ -64,7 +147,7 @@ def _misfit(profiles: ProfileSet, profile: Profile) -> str | None:
 
 def search_text(profile: Profile) -> str:
     parts = [profile.name, profile.account_id, profile.account_alias, profile.role_name,
-             profile.role_arn, profile.region]
+             profile.role_arn, profile.region]  # an SSO profile's account name and role: _SignInGroups.place
     return " ".join(part for part in parts if part).lower()
 
 

@@ -1,0 +1,92 @@
+"""The portal's roles as profiles: the ones the config lacks get a profile of their own, in memory.
+
+Each is named and set as `hats sso populate` would write it, so after a
+populate the same name (and the role session cached under it) carries on.
+The config's profiles are not copied: the set reads through a ChainMap, so
+10,000 of them are not all built for a few portal roles.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError, SignInNeeded
+from ..profiles import Profile, ProfileSet
+from .config import SignIn, is_sso_profile
+from .keeper import TokenKeeper
+from .populate import missing_profiles
+from .portal import Portal, cached, fetch, save
+
+if TYPE_CHECKING:
+    from .flows import SignInView
+
+
+class PortalProfiles(ProfileSet):
+    """The config's profiles, and a profile for each portal role that has none."""
+
+    def __init__(self, profiles: ProfileSet, portals: Iterable[Portal]):
+        self.portal_only: dict[str, Profile] = {}
+        super().__init__(ChainMap(self.portal_only, profiles.profiles),  # type: ignore[arg-type]  # only read
+                         profiles.sign_ins)
+        self.config = profiles
+        self.portals = {portal.sign_in.key: portal for portal in portals}
+        for portal in self.portals.values():
+            if portal.sign_in.name in profiles.sign_ins:  # an sso-session: what populate can write
+                for new in missing_profiles(self, portal):
+                    self.portal_only[new.name] = Profile(new.name, region=portal.sign_in.region, settings={
+                        "sso_session": portal.sign_in.name, "sso_account_id": new.account_id,
+                        "sso_role_name": new.role_name, "region": portal.sign_in.region})
+
+    def account_name(self, sign_in: SignIn, account_id: str) -> str:
+        """The account's name as the portal gives it; "" when the portal copy does not know it."""
+        portal = self.portals.get(sign_in.key)
+        found = next((a for a in portal.accounts if a.account_id == account_id), None) if portal else None
+        return found.name if found else ""
+
+
+def sign_in_targets(profiles: ProfileSet) -> list[SignIn]:
+    """Every sign-in the config names: its sso-sessions, and the start URLs of legacy-form profiles."""
+    targets = {t.key: t for t in profiles.sign_ins.values() if isinstance(t, SignIn)}
+    for profile in profiles:
+        if is_sso_profile(profile.settings) and "sso_session" not in profile.settings:
+            try:
+                found = profiles.sso_role(profile).sign_in
+            except ConfigError:
+                continue
+            targets.setdefault(found.key, found)
+    return list(targets.values())
+
+
+def cached_portals(state_dir: Path, targets: Iterable[SignIn]) -> list[Portal]:
+    """The copies kept from the last fetch: what the app shows at once, before any call."""
+    return [portal for portal in (cached(state_dir, target) for target in targets) if portal]
+
+
+def with_cached_portals(profiles: ProfileSet) -> PortalProfiles:
+    """The profiles with the portal roles of the copies kept at the last fetch: no call, no keyring."""
+    from ..store.vault import default_state_dir
+
+    return PortalProfiles(profiles, cached_portals(default_state_dir(), sign_in_targets(profiles)))
+
+
+def fresh_portals(keeper: TokenKeeper, targets: Iterable[SignIn], state_dir: Path,
+                  view: Callable[[], SignInView | None]) -> list[Portal]:
+    """Each sign-in's portal fetched again, and kept. A sign-in with no usable or refreshable token
+    is signed in through `view` when it gives one, else left out (never a browser unasked)."""
+    portals = []
+    for target in targets:
+        try:
+            token = keeper.token(target)
+        except SignInNeeded:
+            asked = view()
+            if asked is None:
+                continue
+            token = keeper.sign_in(target, asked)
+        portal = fetch(target, token.access_token)
+        save(state_dir, portal)
+        portals.append(portal)
+    return portals
+
