@@ -30,6 +30,7 @@ from .engine import Engine, Policy
 from .errors import ConfigError, HatsError
 from .forest import build_forest
 from .profiles import ProfileSet, config_path, load
+from .sso.portal_profiles import with_cached_portals
 from .store.items import CachedSession, SessionEntry
 from .store.vault import Vault
 from .screens.help import HelpScreen
@@ -116,7 +117,8 @@ class HatsApp(App):
         except ConfigError as error:
             self.profiles = ProfileSet({})
             self.status(str(error), error=True)
-        forest = build_forest(self.profiles)
+        self.profiles = with_cached_portals(self.profiles)
+        forest = build_forest(self.profiles, self.profiles.portals)
         if not self.profiles and not self.main.query("#status.error"):
             path = config_path()
             self.main.show_welcome(_home_relative(str(path)), path.exists())

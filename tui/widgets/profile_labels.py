@@ -51,6 +51,18 @@ class Labels:
             self.account_styles[name] = f"bold {color.hex}" if color.is_production else color.hex
         return self.account_styles[name]
 
+    def group(self, name: str) -> Text:
+        """A sign-in's row (its name and start URL) or an account's (its name and id)."""
+        group = self.forest.groups[name]
+        label = self.built.get((name, SessionMark.NONE))
+        if label is None:
+            style = "bold #d7af87" if group.kind == "session" else "bold"
+            label = Text.assemble((printable(group.title or group.detail), style))
+            if group.title and group.detail:
+                label.append(f"  {printable(group.detail)}", style="dim")
+            self.built[name, SessionMark.NONE] = label
+        return label
+
     def broken(self, name: str) -> Text:
         return Text.assemble((printable(name), "bold"), (f"  {printable(self.forest.broken[name])}", "red"))
 

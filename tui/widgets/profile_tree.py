@@ -185,7 +185,7 @@ class ProfileTree(Tree[Row]):
     @property
     def highlighted_profile(self) -> str | None:
         node = self.cursor_node
-        if node is None or node.data is None or node.data.name == BROKEN:
+        if node is None or node.data is None or node.data.name == BROKEN or node.data.name in self.forest.groups:
             return None
         return node.data.name
 
@@ -204,6 +204,8 @@ class ProfileTree(Tree[Row]):
             cell_len(icon) if node.allow_expand else 0)
 
     def label_for(self, name: str) -> Text:
+        if name in self.forest.groups:
+            return self.book.group(name)
         return self.book.row(name, self.session_marks.get(name, SessionMark.NONE))
 
     # -- drawing --------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""IAM Identity Center in the app, against the local Identity Center, the scripted browser and the real keyring.
+
+The portal copy the app reads at start is made by `hats sso list` (a real sign-in through $BROWSER).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_sso import PORTAL_ONLY, SSO_DEV, idc, sso  # noqa: F401 - fixtures used by name
+from tests.test_tui import SIZE, make_app, settle, tree_names
+
+
+@pytest.fixture
+def signed_in(sso, idc, monkeypatch):  # noqa: F811
+    idc.approval = "allow"
+    done = sso.run("sso", "list", "corp")
+    assert done.returncode == 0, done.stderr
+    for name, value in sso.env.items():
+        monkeypatch.setenv(name, value)
+    return sso
+
+
+async def test_the_tree_shows_the_session_its_accounts_and_portal_only_roles(signed_in):
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        names = tree_names(app)
+        groups = app.main.tree.forest.groups
+        session = next(key for key, group in groups.items() if group.kind == "session")
+        assert groups[session].title == "corp" and names[0] == session
+        accounts = {group.title: group.detail for group in groups.values() if group.kind == "account"}
+        assert accounts["Dev Account"] == SSO_DEV and accounts["Sandbox"] == PORTAL_ONLY
+        assert "dev" in names and "chained" in names and "sandbox.PowerUser" in names
+        assert names.index(f"{session}/{SSO_DEV}") < names.index("dev") < names.index("chained")
+        assert "dev-account.ReadOnly" in names  # a portal role the config lacks
+        assert "dev-account.AdministratorAccess" not in names  # the config's dev is that role
+
+
+async def test_the_filter_finds_a_portal_only_role_by_account_name(signed_in):
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"sandbox")
+        await pilot.pause()
+        assert app.main.tree.highlighted_profile == "sandbox.PowerUser"
