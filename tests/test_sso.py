@@ -23,19 +23,23 @@ SSO_DEV, SSO_PROD, PORTAL_ONLY = "222233334444", "555566667777", "888899990000"
 @pytest.fixture(scope="module")
 def idc(world):
     with LocalIdentityCenter(world.sts) as center:
-        center.add_account(SSO_DEV, "Dev Account", "dev@example.com")
-        center.add_role(SSO_DEV, "AdministratorAccess")
-        center.add_role(SSO_DEV, "ReadOnly")
-        center.add_account(SSO_PROD, "Prod", "prod@example.com")
-        center.add_role(SSO_PROD, "ReadOnly")
-        center.add_account(PORTAL_ONLY, "Sandbox", "sandbox@example.com")
-        center.add_role(PORTAL_ONLY, "PowerUser")
+        add_portal(center)
         world.sts.create_role(DEV, "from-sso", SSO_DEV)
         yield center
         oidc = center.oidc  # every token and client secret the tests made: the final scan looks for them
         world.secrets.update(oidc.access_tokens)
         world.secrets.update(client.secret for client in oidc.clients.values())
         world.secrets.update(getattr(oidc, "refresh_tokens", {}))
+
+
+def add_portal(center: LocalIdentityCenter) -> None:
+    center.add_account(SSO_DEV, "Dev Account", "dev@example.com")
+    center.add_role(SSO_DEV, "AdministratorAccess")
+    center.add_role(SSO_DEV, "ReadOnly")
+    center.add_account(SSO_PROD, "Prod", "prod@example.com")
+    center.add_role(SSO_PROD, "ReadOnly")
+    center.add_account(PORTAL_ONLY, "Sandbox", "sandbox@example.com")
+    center.add_role(PORTAL_ONLY, "PowerUser")
 
 
 def sso_config(idc) -> str:
@@ -298,7 +302,7 @@ def test_console_sign_in_with_the_sso_roles_credentials(sso, idc):
         federation.stop()
 
 
-async def test_the_app_roots_each_sso_profile_with_its_mark_and_its_chained_role_beneath(sso, monkeypatch):
+async def test_the_app_shows_each_sso_profile_with_its_mark_and_its_chained_role_beneath(sso, monkeypatch):
     from tests.test_tui import SIZE, make_app, settle
 
     for name, value in sso.env.items():
@@ -307,8 +311,7 @@ async def test_the_app_roots_each_sso_profile_with_its_mark_and_its_chained_role
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         tree = app.main.tree
-        roots = {node.data.name: node for node in tree.root.children if node.data}
-        assert {"dev", "legacy-prod"} <= set(roots)
-        assert [child.data.name for child in roots["dev"].children] == ["chained"]
+        assert {"dev", "legacy-prod"} <= set(tree.nodes)  # under their sign-in and account rows: tests/test_tui_sso.py
+        assert [child.data.name for child in tree.nodes["dev"].children] == ["chained"]
         assert "sso" in tree.label_for("dev").plain and "sso" not in tree.label_for("chained").plain
         assert {"ghost-session", "no-role", "chained-long"} <= set(tree.forest.broken)

@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_sso import PORTAL_ONLY, SSO_DEV, idc, sso  # noqa: F401 - fixtures used by name
+from tests.test_sso import PORTAL_ONLY, SSO_DEV, add_portal, sso  # noqa: F401 - the fixture used by name
 from tests.test_tui import SIZE, make_app, settle, tree_names
+from tui.sandbox.identity_center import LocalIdentityCenter
+
+
+@pytest.fixture(scope="module")
+def idc(world):
+    """test_sso's portal, without its chained role (the session's STS has it once test_sso ran)."""
+    with LocalIdentityCenter(world.sts) as center:
+        add_portal(center)
+        yield center
+        world.secrets.update(center.oidc.access_tokens)
+        world.secrets.update(client.secret for client in center.oidc.clients.values())
 
 
 @pytest.fixture
-def signed_in(sso, idc, monkeypatch):  # noqa: F811
+def signed_in(sso, idc, monkeypatch):  # noqa: F811 - the imported fixture, by name
     idc.approval = "allow"
     done = sso.run("sso", "list", "corp")
     assert done.returncode == 0, done.stderr
