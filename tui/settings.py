@@ -6,7 +6,7 @@ stops the run in one line that names the variable, before anything happens.
 An empty variable counts as unset, except HATS_PROD_PATTERN, where empty
 turns production marking off on purpose.
 
-The app (tui/app.py) and the demo (tui/sandbox/demo.py) read HATS_FILE_PASSPHRASE and
+The app (tui/app/) and the demo (tui/sandbox/demo.py) read HATS_FILE_PASSPHRASE and
 the demo's own variables themselves.
 """
 

@@ -102,8 +102,8 @@ class MainScreen(Screen):
     def trees(self) -> list[ProfileTree]:
         return list(self.query(ProfileTree))
 
-    def show_forest(self, forest: Forest) -> None:
-        self.query_one("#profiles", ProfileTree).show(forest)
+    def show_forest(self, forest: Forest, cursor_on: str | None = None) -> None:
+        self.query_one("#profiles", ProfileTree).show(forest, cursor_on=cursor_on)
         self.filter = Filter(forest)
         self.apply_filter(self.query_one("#filter", Input).value)
         self.tree.focus()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from ..store.items import CachedSession, SessionEntry
+    from ..sso.portal import Portal
+    from ..store.items import CachedSession, SessionEntry, SignInEntry
     from ..store.vault import Vault
 
 
@@ -28,6 +29,16 @@ class VaultOpened(Message):
 @dataclass
 class SessionsLoaded(Message):
     entries: list[SessionEntry]
+    sign_ins: list[SignInEntry]
+
+
+@dataclass
+class PortalsFetched(Message):
+    """The Identity Center portals fetched again (each sign-in that could be fetched without asking,
+    or after a sign-in when one was asked for)."""
+
+    portals: list[Portal]
+    asked: bool  # by a person, who is told what came back
 
 
 @dataclass

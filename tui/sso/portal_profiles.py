@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, SignInNeeded
+from ..errors import ConfigError, SignInNeeded, SsoError
 from ..profiles import Profile, ProfileSet
 from .config import SignIn, is_sso_profile
 from .keeper import TokenKeeper
@@ -72,21 +72,51 @@ def with_cached_portals(profiles: ProfileSet) -> PortalProfiles:
     return PortalProfiles(profiles, cached_portals(default_state_dir(), sign_in_targets(profiles)))
 
 
-def fresh_portals(keeper: TokenKeeper, targets: Iterable[SignIn], state_dir: Path,
-                  view: Callable[[], SignInView | None]) -> list[Portal]:
-    """Each sign-in's portal fetched again, and kept. A sign-in with no usable or refreshable token
-    is signed in through `view` when it gives one, else left out (never a browser unasked)."""
-    portals = []
-    for target in targets:
+def fresh_portal(keeper: TokenKeeper, target: SignIn, state_dir: Path,
+                 view: Callable[[], SignInView | None]) -> Portal | None:
+    """The sign-in's portal fetched again, and kept. Without a usable or refreshable token, a person
+    signs in through `view` when it gives one; None when it does not (never a browser unasked).
+    A token the portal refuses is refreshed, or signed in again, once."""
+    refused: str | None = None
+    for _ in range(2):
         try:
-            token = keeper.token(target)
+            token = keeper.token(target, refused=refused)
         except SignInNeeded:
             asked = view()
             if asked is None:
-                continue
-            token = keeper.sign_in(target, asked)
-        portal = fetch(target, token.access_token)
+                return None
+            token = keeper.sign_in(target, asked, refused=refused)
+        try:
+            portal = fetch(target, token.access_token)
+        except SignInNeeded:
+            refused = token.access_token
+            continue
         save(state_dir, portal)
-        portals.append(portal)
+        return portal
+    return None
+
+
+def fresh_portals(keeper: TokenKeeper, config: ProfileSet, state_dir: Path, view: Callable[[], SignInView | None],
+                  skipped: Callable[[SignIn, SsoError], None] | None = None) -> list[Portal]:
+    """Every sign-in's portal again. With `skipped`, a portal that fails is told to it and left out;
+    without, its failure ends the fetch."""
+    portals = []
+    for target in sign_in_targets(config):
+        try:
+            portal = fresh_portal(keeper, target, state_dir, view)
+        except SsoError as error:
+            if skipped is None:
+                raise
+            skipped(target, error)
+            continue
+        if portal:
+            portals.append(portal)
     return portals
 
+
+def with_portals(profiles: PortalProfiles, fetched: Iterable[Portal]) -> PortalProfiles | None:
+    """The profiles with these portals in place of the copies they had; None when nothing changed."""
+    shown = profiles.portals
+    new = {portal.sign_in.key: portal for portal in fetched
+           if portal.sign_in.key not in shown or shown[portal.sign_in.key].accounts != portal.accounts}
+    return PortalProfiles(profiles.config, {**shown, **new}.values()) if new else None

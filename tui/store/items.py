@@ -85,7 +85,8 @@ class SignInEntry:
     start_url: str
     region: str
     session_name: str
-    expiration: datetime
+    expiration: datetime  # of the access token
+    refreshable: bool = False  # a refresh token makes the next access token without a browser
 
 
 KIND_VALUES = {kind.value for kind in SessionKind}

@@ -186,7 +186,7 @@ class Vault:
 
     def sign_ins(self) -> list[SignInEntry]:
         return sorted((SignInEntry(key, e["start_url"], e["region"], e.get("session_name", ""),
-                                   parse_iso(e["expiration"]))
+                                   parse_iso(e["expiration"]), e.get("refreshable") is True)
                        for key, e in self._read_index()["sso"].items() if isinstance(e, dict) and "expiration" in e),
                       key=lambda entry: (entry.session_name, entry.start_url))
 
@@ -276,7 +276,7 @@ def _empty_index() -> dict:
 
 def _token_entry(token: Token) -> dict:
     return {"start_url": token.start_url, "region": token.region, "session_name": token.session_name,
-            "expiration": iso(token.expires)}
+            "expiration": iso(token.expires), "refreshable": bool(token.refresh_token)}
 
 
 def _session_entry(session: CachedSession) -> dict:

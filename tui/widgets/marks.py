@@ -32,7 +32,11 @@ class SessionMark(Enum):
 
 
 def session_mark(entry: SessionEntry, margin_seconds: float, now: datetime) -> SessionMark:
-    left = (entry.expiration - now).total_seconds()
+    return expiry_mark(entry.expiration, margin_seconds, now)
+
+
+def expiry_mark(expiration: datetime, margin_seconds: float, now: datetime) -> SessionMark:
+    left = (expiration - now).total_seconds()
     if left <= 0:
         return SessionMark.EXPIRED
     if left <= margin_seconds:

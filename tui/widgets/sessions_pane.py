@@ -1,4 +1,4 @@
-"""The sessions pane: every cached session with a live countdown.
+"""The sessions pane: every Identity Center sign-in and cached session with a live countdown.
 
 The pane keeps each session's absolute expiry and recomputes the time left
 from the app's clock on every tick, so a frozen clock freezes the pane.
@@ -15,10 +15,10 @@ from textual.widgets import Static
 
 from ..credentials import SessionKind
 from ..display import printable
-from .marks import session_mark, time_left
+from .marks import SessionMark, expiry_mark, session_mark, time_left
 
 if TYPE_CHECKING:
-    from ..store.items import SessionEntry
+    from ..store.items import SessionEntry, SignInEntry
 
 KIND_NAMES = {SessionKind.MFA_SESSION: "MFA session", SessionKind.ROLE: "role",
               SessionKind.PROCESS: "credential_process"}
@@ -28,20 +28,24 @@ class SessionsPane(Static):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.entries: list[SessionEntry] = []
+        self.sign_ins: list[SignInEntry] = []
         self.margin_seconds = 300.0
 
-    def set_entries(self, entries: Iterable[SessionEntry], margin_seconds: float, now: datetime) -> None:
-        self.entries, self.margin_seconds = list(entries), margin_seconds
+    def set_entries(self, entries: Iterable[SessionEntry], margin_seconds: float, now: datetime,
+                    sign_ins: Iterable[SignInEntry] = ()) -> None:
+        self.entries, self.sign_ins, self.margin_seconds = list(entries), list(sign_ins), margin_seconds
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
         self.border_title = f"sessions ({len(self.entries)})"
-        if not self.entries:
+        if not self.entries and not self.sign_ins:
             self.update(Text("No cached sessions. Enter opens a shell and makes one.", style="dim"))
             return
         table = Table.grid(padding=(0, 2))
         for _ in range(4):
             table.add_column()
+        for sign_in in self.sign_ins:
+            table.add_row(*self._sign_in_row(sign_in, now))
         for entry in self.entries:
             mark = session_mark(entry, self.margin_seconds, now)
             left = (entry.expiration - now).total_seconds()
@@ -49,3 +53,15 @@ class SessionsPane(Static):
                           Text(KIND_NAMES[entry.kind], style="dim"),
                           Text(time_left(left), style=mark.style))
         self.update(table)
+
+    def _sign_in_row(self, sign_in: SignInEntry, now: datetime) -> tuple[Text, ...]:
+        """A sign-in whose access token ran out is still signed in while its refresh token lasts."""
+        left = (sign_in.expiration - now).total_seconds()
+        mark = expiry_mark(sign_in.expiration, self.margin_seconds, now)
+        if left <= self.margin_seconds and sign_in.refreshable:
+            mark, when = SessionMark.ACTIVE, "refreshed when used"
+        else:
+            when = time_left(left)
+        return (Text(mark.symbol, style=mark.style), Text(printable(sign_in.session_name or sign_in.start_url),
+                                                          style="bold"),
+                Text("SSO sign-in", style="dim"), Text(when, style=mark.style))

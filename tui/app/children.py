@@ -1,0 +1,86 @@
+"""From a highlighted profile to a child process: credentials in a worker, the child's environment
+and credential server prepared there too, and the terminal handed over on the main thread through
+`spawn`, the one seam tests replace (the headless driver cannot suspend)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from contextlib import ExitStack
+
+from textual import on, work
+
+from ..screens.messages import ChildReady, CredentialsReady, Said
+from ..store.items import CachedSession
+from ..terminal import wait_for_a_key
+from .base import AppBase
+
+
+class ChildRunner(AppBase):
+    @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
+    def resolve(self, name: str, renew: bool, command: str | None, spawn: bool = True) -> None:
+        session = self.open_engine().credentials(name, renew=renew)
+        self.post_message(CredentialsReady(name, session, command, spawn))
+        if spawn:
+            self.prepare_child(name, session, command)
+
+    def prepare_child(self, name: str, session: CachedSession, command: str | None) -> None:
+        """In the worker: the child's environment, its credential server and rc files (keyring reads,
+        a server start), so the UI thread only hands the terminal over."""
+        from ..child.role import role_child, user_shell
+
+        argv = None if command is None else [user_shell(os.environ), "-c", command]
+        resources = ExitStack()
+        try:
+            argv, env = resources.enter_context(role_child(self.open_engine(), name, session, argv,
+                                                           serve=command is None))
+        except BaseException:
+            resources.close()
+            raise
+        self.post_message(ChildReady(name, argv, env, resources, command))
+
+    @on(CredentialsReady)
+    def credentials_ready(self, message: CredentialsReady) -> None:
+        self.close_modals()
+        self.load_sessions()
+        if not message.spawn:
+            left = message.session.credentials.seconds_left(self.clock()) // 60
+            self.status(f"Renewed {message.name}: {left:.0f} min left.")
+
+    @on(ChildReady)
+    def child_ready(self, message: ChildReady) -> None:
+        command = message.command
+        try:
+            code = self.spawn(message.argv, message.env, hold=command is not None)
+        finally:
+            self.release(message.resources)
+        what = "shell" if command is None else shlex.split(command)[0] if command.strip() else "command"
+        self.status(f"{what} in {message.name} exited with {code}.", error=code != 0)
+
+    @work(thread=True, group="child", exit_on_error=False)
+    def release(self, resources: ExitStack) -> None:
+        """The child's server and rc files go once it has exited; stopping the server waits on its thread."""
+        resources.close()
+
+    def spawn(self, argv: list[str], env: dict[str, str], hold: bool = False) -> int:
+        """Hand the terminal to a child and take it back when it exits; with `hold`, once a key is
+        pressed, so a command's output can be read (a shell's screen is the person's own)."""
+        from ..child.spawn import run_child
+
+        with self.suspend():
+            code = run_child(argv, env)
+            if hold:
+                wait_for_a_key(f"exited with {code}")
+            return code
+
+    @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
+    def open_console(self, name: str) -> None:
+        import webbrowser
+
+        from ..signin import profile_console_url
+
+        url = profile_console_url(self.open_engine(), name)
+        self.call_from_thread(self.close_modals)
+        opened = webbrowser.open(url)
+        self.post_message(Said(f"Opened the AWS console as {name}." if opened
+                                    else "No browser to open: use `hats login --stdout` in a shell.", not opened))
