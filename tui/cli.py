@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import __version__, settings
 from .commands import (cmd_add, cmd_clear, cmd_demo, cmd_exec, cmd_export, cmd_list, cmd_lock, cmd_login,
@@ -167,12 +167,6 @@ def _add_demo(commands) -> None:
     demo.set_defaults(handler=cmd_demo)
 
 
-def _add_sso(commands) -> None:
-    from .sso_commands import add_parser
-
-    add_parser(commands)
-
-
 def _add_clear(commands) -> None:
     clear = commands.add_parser("clear", help="remove cached sessions (all, or one profile's)")
     clear.add_argument("profile", nargs="?")
@@ -190,8 +184,27 @@ def _credential_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--renew", action="store_true", help="ignore cached sessions and get new ones")
 
 
-SUBCOMMANDS = {"add": _add_add, "remove": _add_remove, "list": _add_list, "exec": _add_exec, "export": _add_export,
-               "login": _add_login, "demo": _add_demo, "sso": _add_sso, "clear": _add_clear, "lock": _add_lock}
+def _added_by(module: str) -> Callable[[Any], None]:
+    """A subcommand whose module has its own `add_parser(commands)`, imported only when it is built."""
+    def add(commands) -> None:
+        import importlib
+
+        importlib.import_module(module, __package__).add_parser(commands)
+    return add
+
+
+SUBCOMMANDS = {
+    "add": _add_add,
+    "remove": _add_remove,
+    "list": _add_list,
+    "exec": _add_exec,
+    "export": _add_export,
+    "login": _add_login,
+    "demo": _add_demo,
+    "sso": _added_by(".sso_commands"),
+    "clear": _add_clear,
+    "lock": _add_lock,
+}
 
 
 if __name__ == "__main__":
