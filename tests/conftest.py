@@ -220,3 +220,14 @@ def app_env(tmp_path, world, secret_service_env, monkeypatch) -> Hats:
     for name, value in hats.env.items():
         monkeypatch.setenv(name, value)
     return hats
+
+
+@pytest.fixture(autouse=True)
+def browsers_read_again() -> Iterator[None]:
+    """Python's webbrowser reads $BROWSER and looks for browsers once a process, on first use; the
+    app's tests run in this process with a $BROWSER each, so each test starts with none found yet
+    (else a test after one without $BROWSER would open a text browser found then)."""
+    yield
+    import webbrowser
+
+    webbrowser._tryorder = None  # type: ignore[attr-defined]  # private: how the module knows it looked

@@ -120,6 +120,7 @@ def _add_remove(commands) -> None:
 def _add_list(commands) -> None:
     listing = commands.add_parser("list", help="profiles, chains, keys and cached sessions")
     listing.add_argument("--json", action="store_true", help="print JSON for scripts")
+    listing.add_argument("--recent", action="store_true", help="the profiles used most, and most lately, first")
     listing.set_defaults(handler=cmd_list)
 
 

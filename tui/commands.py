@@ -33,10 +33,16 @@ def cmd_remove(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .listing import profile_rows, render_table
+    import time
+
+    from . import recent
+    from .listing import by_recent_use, profile_rows, render_table
+    from .store.vault import default_state_dir
 
     stdout()
     rows = profile_rows(_profiles(), _vault(args), utcnow())
+    if args.recent:
+        rows = by_recent_use(rows, recent.load(default_state_dir()), time.time())
     write_out(json.dumps(rows, indent=2) + "\n" if args.json else render_table(rows))
     return 0
 
@@ -44,12 +50,15 @@ def cmd_list(args) -> int:
 def cmd_exec(args) -> int:
     from .child.role import role_child
     from .child.spawn import ChildError, exec_child, run_child
+    from .recent import record_use
+    from .store.vault import default_state_dir
 
     command = args.command_line or None
     if command and not command[0]:
         raise ChildError("command not found: ''")  # as a shell says; before any code is asked for
     engine = _engine(args)
     session = engine.credentials(args.profile, renew=args.renew)
+    record_use(default_state_dir(), args.profile)
     serve = args.server if args.server is not None else command is None
     with role_child(engine, args.profile, session, command, serve=serve, shell=args.shell) as (argv, env):
         if command and not serve:

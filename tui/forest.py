@@ -15,7 +15,7 @@ start with GROUP, which no profile name can, and the filter never matches one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import compress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .sso.portal import Portal
 
 GROUP = "\0group:"
+RECENT_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,12 @@ class Forest:
     haystack: dict[str, str] = field(default_factory=dict)  # name -> what the filter searches
     named: dict[str, str] = field(default_factory=dict)  # a name as a query reads it -> the name
     groups: dict[str, Group] = field(default_factory=dict)  # group rows by key
+    used: list[str] = field(default_factory=list)  # the profiles used, most used lately first (recent.py)
+
+    @property
+    def recent(self) -> list[str]:
+        """The "recent" rows at the top of the tree."""
+        return self.used[:RECENT_ROWS]
 
     def kids(self, name: str) -> list[str]:
         return self.children.get(name, [])
@@ -62,8 +69,10 @@ class Forest:
         return trail
 
 
-def build_forest(profiles: ProfileSet, portals: Mapping[str, Portal] | None = None) -> Forest:
-    """`portals`: the portal copies by sign-in key, which name and order the accounts."""
+def build_forest(profiles: ProfileSet, portals: Mapping[str, Portal] | None = None,
+                 used: Iterable[str] = ()) -> Forest:
+    """`portals`: the portal copies by sign-in key, which name and order the accounts; `used`: the
+    profiles used, ranked (recent.Recent.ranked)."""
     forest = Forest(profiles)
     groups = _SignInGroups(forest, portals or {})
     for profile in sorted(profiles, key=lambda p: p.name):
@@ -79,6 +88,7 @@ def build_forest(profiles: ProfileSet, portals: Mapping[str, Portal] | None = No
             forest.parent[profile.name] = profile.source_profile
             forest.children.setdefault(profile.source_profile, []).append(profile.name)
     forest.roots[:0] = groups.roots()
+    forest.used = [name for name in used if name in forest.haystack and name not in forest.broken]
     return forest
 
 
@@ -213,14 +223,16 @@ class Filter:
         return self.shown
 
     def best(self) -> str | None:
-        """Where the cursor goes: the profile named as typed, else the first matching row."""
+        """Where the cursor goes: the profile named as typed, else the match used most lately, else
+        the first matching row."""
         if not self.matches or self.shown is None:
             return None
         matches = set(self.matches)
         named = self.forest.named.get(self.query)
         if named in matches and named not in self.forest.broken:
             return named
-        return first_match(self.forest, matches, self.shown)
+        return next((name for name in self.forest.used if name in matches),
+                    None) or first_match(self.forest, matches, self.shown)
 
 
 def first_match(forest: Forest, matches: set[str], shown: set[str]) -> str | None:

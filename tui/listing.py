@@ -10,6 +10,7 @@ from .credentials import iso
 from .display import printable
 from .errors import ConfigError
 from .profiles import ProfileSet
+from .recent import Recent
 from .store.vault import Vault
 
 COLUMNS = ("profile", "kind", "chain", "account", "mfa", "region", "key", "sessions")
@@ -26,6 +27,12 @@ def profile_rows(profiles: ProfileSet, vault: Vault, now: datetime) -> list[dict
                      "region": None, "key": "keyring", "source": None, "sessions": _sessions(sessions, name, now),
                      "problem": ORPHAN_PROBLEM})
     return rows
+
+
+def by_recent_use(rows: list[dict], recent: Recent, now: float) -> list[dict]:
+    """The rows of used profiles first (the last one used, then by frecency), then the rest as they were."""
+    ranked = {name: place for place, name in enumerate(recent.ranked((row["profile"] for row in rows), now))}
+    return sorted(rows, key=lambda row: ranked.get(row["profile"], len(ranked)))
 
 
 def _profile_row(profiles: ProfileSet, profile, keys: set[str], sessions, now: datetime) -> dict:

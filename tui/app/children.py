@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from contextlib import ExitStack
 
 from textual import on, work
 
-from ..screens.messages import ChildReady, CredentialsReady, Said
+from .. import recent
+from ..screens.messages import ChildReady, CredentialsReady, RecentUsed, Said
 from ..store.items import CachedSession
+from ..store.vault import default_state_dir
 from ..terminal import wait_for_a_key
+from ..widgets.profile_tree import ProfileTree
 from .base import AppBase
 
 
@@ -22,7 +26,17 @@ class ChildRunner(AppBase):
         session = self.open_engine().credentials(name, renew=renew)
         self.post_message(CredentialsReady(name, session, command, spawn))
         if spawn:
+            self.record_use(name)
             self.prepare_child(name, session, command)
+
+    def record_use(self, name: str) -> None:
+        """In a worker: the use kept in the state directory, and the "recent" rows told."""
+        history = recent.record_use(default_state_dir(), name)
+        self.post_message(RecentUsed(history.ranked(self.profiles.profiles, time.time())))
+
+    @on(RecentUsed)
+    def recent_used(self, message: RecentUsed) -> None:
+        self.main.query_one("#profiles", ProfileTree).show_recent(message.used)
 
     def prepare_child(self, name: str, session: CachedSession, command: str | None) -> None:
         """In the worker: the child's environment, its credential server and rc files (keyring reads,
@@ -80,6 +94,7 @@ class ChildRunner(AppBase):
         from ..signin import profile_console_url
 
         url = profile_console_url(self.open_engine(), name)
+        self.record_use(name)
         self.call_from_thread(self.close_modals)
         opened = webbrowser.open(url)
         self.post_message(Said(f"Opened the AWS console as {name}." if opened

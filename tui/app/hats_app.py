@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from datetime import datetime
 from typing import Callable, Iterable
 
@@ -20,6 +21,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from .. import recent
 from ..credentials import long_term_key, utcnow
 from ..engine import Engine
 from ..errors import ConfigError, HatsError
@@ -31,7 +33,7 @@ from ..screens.mfa import ModalMfa
 from ..screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
 from ..screens.sign_in import ModalSignIn
 from ..sso.portal_profiles import with_cached_portals
-from ..store.vault import Vault
+from ..store.vault import Vault, default_state_dir
 from ..widgets.profile_tree import ProfileTree
 from .base import home_relative
 from .children import ChildRunner
@@ -90,7 +92,8 @@ class HatsApp(ChildRunner, PortalRefresher):
             config = ProfileSet({})
             self.status(str(error), error=True)
         self.profiles = with_cached_portals(config)
-        forest = build_forest(self.profiles, self.profiles.portals)
+        used = recent.load(default_state_dir()).ranked(self.profiles.profiles, time.time())
+        forest = build_forest(self.profiles, self.profiles.portals, used)
         if not self.profiles and not self.main.query("#status.error"):
             path = config_path()
             self.main.show_welcome(home_relative(str(path)), path.exists())

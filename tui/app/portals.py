@@ -9,6 +9,7 @@ from ..forest import build_forest
 from ..screens.messages import PortalsFetched
 from ..sso.portal_profiles import fresh_portals, sign_in_targets, with_portals
 from ..store.vault import default_state_dir
+from ..widgets.profile_tree import ProfileTree
 from .base import AppBase
 
 
@@ -50,4 +51,5 @@ class PortalRefresher(AppBase):
             self.profiles = changed
             if self.engine:
                 self.engine.profiles = changed
-            self.main.show_forest(build_forest(changed, changed.portals), self.main.tree.highlighted_profile)
+            used = self.main.query_one("#profiles", ProfileTree).forest.used
+            self.main.show_forest(build_forest(changed, changed.portals, used), self.main.tree.highlighted_profile)

@@ -42,6 +42,13 @@ class PortalsFetched(Message):
 
 
 @dataclass
+class RecentUsed(Message):
+    """A profile was used: the ranking of the profiles used (recent.Recent.ranked), for the "recent" rows."""
+
+    used: list[str]
+
+
+@dataclass
 class CredentialsReady(Message):
     """A profile's session, renewed (`spawn` false) or for a child."""
 

@@ -9,6 +9,7 @@ one warning. A damaged session is no session: it is made again.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -297,6 +298,15 @@ def _index_from_json(text: str) -> dict:
 
 
 def default_state_dir() -> Path:
+    """HATS_STATE_DIR, else the platform's. On Linux that is the XDG rule platformdirs follows, worked
+    out here: a cached exec records its use there, and importing platformdirs would cost it 3 ms
+    (tests/test_recent.py checks the two agree)."""
+    chosen = settings.state_dir()
+    if chosen:
+        return Path(chosen)
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_STATE_HOME", "")
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.local/state"), "hats")
     from platformdirs import user_state_dir
 
-    return Path(settings.state_dir() or user_state_dir("hats"))
+    return Path(user_state_dir("hats"))

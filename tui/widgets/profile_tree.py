@@ -31,6 +31,7 @@ from .profile_labels import Labels, labels_for
 from .tree_rows import LabelRuns, RowPainter
 
 BROKEN = "\0broken"
+RECENT = "\0recent"
 EAGER_LIMIT = 400  # up to this many profiles, every node is open
 FILTER_EAGER_LIMIT = 200  # up to this many rows, every node of a filtered tree is open
 SCREENFUL = 120  # rows built open in the first frame while the pane's height is not known yet
@@ -69,6 +70,7 @@ class ProfileTree(Tree[Row]):
         self.label_runs: LabelRuns = {}  # each label's pieces as RowPainter draws them
         self.painter: RowPainter | None = None  # while a frame is drawn
         self.nodes: dict[str, TreeNode[Row]] = {}  # the rows built so far, by profile
+        self.recent_nodes: dict[str, TreeNode[Row]] = {}  # the rows of the "recent" group (the whole tree's)
         self.pending: list[tuple[TreeNode[Row], Iterator[str]]] = []  # open nodes whose roles are still to add
         self.eager = True
         self.opening: set[str] = set()  # the chain above a row the cursor is sent to: built open
@@ -82,14 +84,44 @@ class ProfileTree(Tree[Row]):
     def show(self, forest: Forest, visible: set[str] | None = None, cursor_on: str | None = None) -> None:
         self.forest, self.shown_names, self.book = forest, visible, labels_for(forest)
         self.clear()
-        self.nodes, self.opening = {}, set()
+        self.nodes, self.recent_nodes, self.opening = {}, {}, set()
         self.complete = False
         shown = len(forest.profiles) if visible is None else len(visible)
         self.eager = shown <= (EAGER_LIMIT if visible is None else FILTER_EAGER_LIMIT)
+        if visible is None:
+            self._add_recent()
         self.pending = [(self.root, iter([name for name in forest.roots if self._shown(name)]))]
         self._add_rows(self.screenful)
         if not (cursor_on and self.move_to(cursor_on)):
-            self.cursor_line = 0
+            self.cursor_line = 1 if self.recent_nodes else 0  # on the profile used last
+
+    def _add_recent(self) -> None:
+        """The profiles used most lately, at the top: each one again, as a leaf (Enter works on it)."""
+        if not self.forest.recent:
+            return
+        group = self.root.add(Text("recent", style="bold"), data=Row(RECENT), expand=True,
+                              before=0 if self.root.children else None)
+        for name in self.forest.recent:
+            self.recent_nodes[name] = group.add_leaf(self.label_for(name), data=Row(name))
+
+    def show_recent(self, used: list[str]) -> None:
+        """The "recent" group again, after a use, the rest of the tree as it is; a cursor in the
+        group goes to its first row (the profile used last)."""
+        self.forest.used = used
+        if self.shown_names is not None:
+            return
+        cursor = self.cursor_node
+        in_group = cursor is not None and cursor.parent is not None and cursor.parent.data == Row(RECENT)
+        for node in list(self.root.children):
+            if node.data == Row(RECENT):
+                node.remove()
+        self.recent_nodes = {}
+        self._add_recent()
+        self.last_line  # noqa: B018 (lays the rows out again)
+        if in_group or cursor is None:
+            self.cursor_line = 1 if self.recent_nodes else 0
+        else:
+            self.move_cursor(cursor)
 
     def _add_rows(self, rows: int, until: str | None = None) -> None:
         """Add the next `rows` rows in top-to-bottom order (and on, until `until` is built)."""
@@ -145,7 +177,7 @@ class ProfileTree(Tree[Row]):
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Row]) -> None:
         node = event.node
-        if node.children or node.data is None or node.data.name == BROKEN:
+        if node.children or node.data is None or node.data.name in (BROKEN, RECENT):
             return
         self._open(node)
 
@@ -185,7 +217,9 @@ class ProfileTree(Tree[Row]):
     @property
     def highlighted_profile(self) -> str | None:
         node = self.cursor_node
-        if node is None or node.data is None or node.data.name == BROKEN or node.data.name in self.forest.groups:
+        if node is None or node.data is None:
+            return None
+        if node.data.name in (BROKEN, RECENT) or node.data.name in self.forest.groups:
             return None
         return node.data.name
 
@@ -229,6 +263,8 @@ class ProfileTree(Tree[Row]):
                    if marks.get(name) != self.session_marks.get(name)}
         self.session_marks = marks
         for name in changed:
-            node = self.nodes.get(name)
-            if node is not None and name not in self.forest.broken:
-                node.set_label(self.label_for(name))
+            if name in self.forest.broken:
+                continue
+            for node in (self.nodes.get(name), self.recent_nodes.get(name)):
+                if node is not None:
+                    node.set_label(self.label_for(name))
