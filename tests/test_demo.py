@@ -288,8 +288,10 @@ def test_the_demo_tui_shows_the_code_refuses_a_wrong_one_and_opens_a_shell_in_th
     banner = re.compile(r"demo MFA code (\d{6}) \((\d+) s left\)")
     pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.sandbox.demo"])
     try:
-        pane.wait_for(lambda s: banner.search(s) and "security-auditor" in s)
-        for _ in range(5):
+        screen = pane.wait_for(lambda s: banner.search(s) and "security-auditor" in s)
+        # the cursor starts on the tree's first row; count the rows down to the role in the left pane
+        rows = screen.splitlines()[1:]
+        for _ in range(next(n for n, row in enumerate(rows) if "○ security-auditor" in row[:60])):
             pane.send("j")
         pane.wait_for("chain to security-auditor")
         for _ in range(50):  # Enter before the keyring is open only says so
