@@ -300,6 +300,11 @@ CASES = [
         ("unbalanced", "prod(", "prod(", "missing ), unterminated subpattern at position 4"),
         ("bad-class", "[prod", "[prod", "unterminated character set at position 0"),
         ("with-an-escape", "\x1b[", "\\x1b[", "unterminated character set at position 1")]],
+    Case("setting-sso-browser-without-a-url", EXEC_AUDITOR, 2,
+         "hats: HATS_SSO_BROWSER='firefox' has no %s where the sign-in URL goes", env={"HATS_SSO_BROWSER": "firefox"}),
+    Case("setting-sso-browser-unbalanced-quote", EXEC_AUDITOR, 2,
+         "hats: HATS_SSO_BROWSER='firefox \"%s' is not a command line (No closing quotation)",
+         env={"HATS_SSO_BROWSER": 'firefox "%s'}),
 
     # -- `hats exec`: the command cannot be run
     Case("exec-empty-command", ("exec", "auditor", "--", ""), 127, "hats: command not found: ''"),

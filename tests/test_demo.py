@@ -24,7 +24,7 @@ import pyotp
 import pytest
 
 from tui.sandbox.demo import READY  # the line that ends the export block
-from tui.sandbox.home import DEV, PROD
+from tui.sandbox.home import DEV, LOOPBACK, PROD, SANDBOX
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,6 +32,24 @@ REPO = Path(__file__).resolve().parents[1]
 # any 40-character run of a secret key's alphabet.
 TOKEN_PREFIXES = ("IQoJb3JpZ2luX2VjE", "FQoGZXIvYXdzE")
 KEYLIKE = re.compile(r"[A-Za-z0-9/+]{40}")
+
+# Put first on PYTHONPATH, this sitecustomize makes every Python process of a test (the sandbox,
+# hats, the scripted browser, the aws CLI) write each host it looks up or connects to into a log.
+NET_LOG_SITE = """\
+import os, sys
+_log = os.environ.get("DEMO_TEST_NET_LOG")
+def _note(event, args):
+    if event == "socket.getaddrinfo":
+        line = f"resolve {args[0]!r}"
+    elif event == "socket.connect" and isinstance(args[1], tuple):  # AF_INET and AF_INET6, not AF_UNIX
+        line = f"connect {args[1][0]!r}"
+    else:
+        return
+    with open(_log, "a") as log:
+        log.write(line + "\\n")
+if _log:
+    sys.addaudithook(_note)
+"""
 
 
 def base_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -53,11 +71,19 @@ def tree(path: Path) -> list[str]:
 
 
 class PrintEnv:
-    """`python -m tui.sandbox.demo --print-env` running; its variables parsed."""
+    """`python -m tui.sandbox.demo --print-env` running; its variables parsed.
 
-    def __init__(self, tmp: Path):
+    Every Python process it and its second terminal start notes the hosts it contacts in `net_log`.
+    """
+
+    def __init__(self, tmp: Path, **extra: str):
         self.tmp = tmp
-        self.outer = base_env(tmp)
+        site = tmp / "net-log-site"
+        site.mkdir(parents=True)
+        (site / "sitecustomize.py").write_text(NET_LOG_SITE)
+        self.net_log = tmp / "net.log"
+        self.outer = base_env(tmp, PYTHONPATH=f"{site}{os.pathsep}{REPO}", DEMO_TEST_NET_LOG=str(self.net_log),
+                              **extra)
         self.real_home_before = tree(Path(self.outer["HOME"]))
         self.process = subprocess.Popen([sys.executable, "-m", "tui.sandbox.demo", "--print-env"], env=self.outer,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -86,9 +112,20 @@ class PrintEnv:
         env = {name: value for name, value in self.outer.items() if name not in self.unset}
         return {**env, **self.exports}
 
-    def hats(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "tui", *args], env=self.env, capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO, check=False)
+    def hats(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "tui", *args], env={**self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                              start_new_session=True, cwd=REPO, check=False)
+
+    def contacted(self) -> set[str]:
+        """Every host a process of the sandbox or of its second terminal looked up or connected to."""
+        lines = self.net_log.read_text().splitlines() if self.net_log.exists() else []
+        return {line.split(" ", 1)[1].strip("'") for line in lines}
+
+    def assert_only_loopback_contacted(self) -> None:
+        contacted = self.contacted()
+        assert "127.0.0.1" in contacted, "the network log is empty: the audit hook did not run"
+        assert contacted <= {*LOOPBACK, "None"}, contacted - {*LOOPBACK, "None"}
 
     def code(self) -> str:
         return pyotp.TOTP(self.exports["HATS_DEMO_MFA_SECRET"]).now()
@@ -166,6 +203,61 @@ def test_print_env_joins_a_second_terminal_to_a_sandbox_that_answers_as_each_rol
     assert not sandbox.root.exists()
     assert tree(sandbox.tmp / "tmp") == []
     assert tree(Path(sandbox.outer["HOME"])) == sandbox.real_home_before
+    sandbox.assert_only_loopback_contacted()
+
+
+@pytest.fixture
+def sso_sandbox(tmp_path):
+    """The print-env sandbox with a decoy $BROWSER of the user's that notes the URLs it is given."""
+    decoy, opened = tmp_path / "decoy-browser", tmp_path / "decoy-browser.log"
+    decoy.write_text(f'#!/bin/sh\necho "$1" >> {shlex.quote(str(opened))}\n')
+    decoy.chmod(0o755)
+    running = PrintEnv(tmp_path, BROWSER=f"{decoy} %s")
+    running.decoy_opened = opened
+    yield running
+    running.stop(signal.SIGKILL)
+
+
+def test_the_sandbox_identity_center_signs_in_offline_through_the_scripted_browser_only(sso_sandbox):
+    sandbox, env = sso_sandbox, sso_sandbox.exports
+    assert env["AWS_ENDPOINT_URL_SSO_OIDC"] == env["AWS_ENDPOINT_URL_SSO"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", env["AWS_ENDPOINT_URL_SSO"])
+    assert "tui/sandbox/browser.py" in env["HATS_SSO_BROWSER"] and "BROWSER" not in env
+
+    browser_log = sandbox.tmp / "browser.log"
+    done = sandbox.hats("sso", "login", "acme", env={"HATS_SANDBOX_BROWSER_LOG": str(browser_log)})
+    assert done.returncode == 0, done.stderr
+    assert "Signed in to sso-session 'acme'" in done.stderr
+    visited = browser_log.read_text()  # the scripted browser clicked Allow on the sandbox's pages
+    assert f"GET {env['AWS_ENDPOINT_URL_SSO']}/authorize?" in visited
+    assert f"POST {env['AWS_ENDPOINT_URL_SSO']}/consent 302" in visited
+    assert not sandbox.decoy_opened.exists()  # the user's $BROWSER was not asked
+
+    done = sandbox.hats("sso", "list", "acme")
+    assert done.returncode == 0, done.stderr
+    rows = {tuple(line.split()[:2]) + (line.split()[-1],) for line in done.stdout.splitlines()[1:]}
+    assert rows == {(DEV, "acme-dev", "AdministratorAccess"), (DEV, "acme-dev", "ReadOnly"),
+                    (SANDBOX, "acme-sandbox", "PowerUser")}
+    assert SANDBOX not in Path(env["AWS_CONFIG_FILE"]).read_text()  # in the portal only
+
+    done = sandbox.hats("exec", "acme-dev.AdministratorAccess", "--", "aws", "sts", "get-caller-identity",
+                        "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(rf"arn:aws:sts::{DEV}:assumed-role/AWSReservedSSO_AdministratorAccess_[0-9a-f]{{16}}/jan",
+                        json.loads(done.stdout)["Arn"])
+    done = sandbox.hats("exec", "dev-deployer", "--", "aws", "sts", "get-caller-identity", "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["Arn"].startswith(f"arn:aws:sts::{DEV}:assumed-role/dev-deployer/")
+
+    # the console sign-in keeps the user's $BROWSER: it opens the sandbox's stand-in there
+    done = sandbox.hats("login", "acme-dev.AdministratorAccess", env={"HATS_SANDBOX_BROWSER_LOG": str(browser_log)})
+    assert done.returncode == 0, done.stderr
+    assert sandbox.decoy_opened.read_text().startswith(env["HATS_SIGNIN_URL"] + "?Action=login&")
+    assert "/federation" not in browser_log.read_text()
+
+    assert sandbox.stop(signal.SIGINT) == 0
+    assert not sandbox.root.exists()
+    sandbox.assert_only_loopback_contacted()
 
 
 def test_sigterm_and_sighup_end_the_sandbox_and_remove_it(tmp_path):
@@ -288,8 +380,10 @@ def test_the_demo_tui_shows_the_code_refuses_a_wrong_one_and_opens_a_shell_in_th
     banner = re.compile(r"demo MFA code (\d{6}) \((\d+) s left\)")
     pane = Terminal(env, tmp_path, [sys.executable, "-m", "tui.sandbox.demo"])
     try:
-        pane.wait_for(lambda s: banner.search(s) and "security-auditor" in s)
-        for _ in range(5):
+        screen = pane.wait_for(lambda s: banner.search(s) and "security-auditor" in s)
+        # the cursor starts on the tree's first row; count the rows down to the role in the left pane
+        rows = screen.splitlines()[1:]
+        for _ in range(next(n for n, row in enumerate(rows) if "○ security-auditor" in row[:60])):
             pane.send("j")
         pane.wait_for("chain to security-auditor")
         for _ in range(50):  # Enter before the keyring is open only says so

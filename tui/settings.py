@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 
 from .display import printable
 from .errors import ConfigError
@@ -101,6 +102,21 @@ def signin_url() -> str | None:
     return os.environ.get("HATS_SIGNIN_URL", "").strip() or None
 
 
+def sso_browser() -> str | None:
+    """HATS_SSO_BROWSER: the command line (%s for the URL) an Identity Center sign-in opens in place of
+    $BROWSER's; the console sign-in (`hats login`) keeps $BROWSER. None: $BROWSER or the platform's."""
+    command = os.environ.get("HATS_SSO_BROWSER", "").strip()
+    if not command:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise SettingError(f"HATS_SSO_BROWSER={_shown(command)} is not a command line ({exc})") from None
+    if not any("%s" in word for word in words):
+        raise SettingError(f"HATS_SSO_BROWSER={_shown(command)} has no %s where the sign-in URL goes")
+    return command
+
+
 def check(backend_flag: str | None = None) -> None:
     """Read every setting once, so that a bad one fails the run before it does anything."""
     session_seconds()
@@ -108,6 +124,7 @@ def check(backend_flag: str | None = None) -> None:
     file_unlocked_seconds()
     prod_pattern()
     backend(backend_flag)
+    sso_browser()
 
 
 def _seconds(name: str, default: int, low: int, high: int, limits: str | None = None) -> int:

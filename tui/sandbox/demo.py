@@ -1,7 +1,8 @@
-"""`hats demo`: the whole of hats, offline, in a sandbox that touches nothing of yours.
+"""`hats demo`: the whole of hats, offline, IAM Identity Center too, in a sandbox that touches nothing of yours.
 
     hats demo               the TUI on the sandbox; its status line shows the MFA code
-    hats demo --print-env   `export` lines for a second terminal; keeps the sandbox up until Ctrl-C
+    hats demo --print-env   `export` lines for a second terminal (hats, hats sso login acme, aws);
+                            keeps the sandbox up until Ctrl-C
     hats demo --code        inside the sandbox (a second terminal): the current MFA code
 
 What the sandbox is, all of it in one temporary directory removed at the end
@@ -9,6 +10,8 @@ What the sandbox is, all of it in one temporary directory removed at the end
 
 * a local STS, IAM and S3 on 127.0.0.1 (tui.sandbox.localsts: moto with AWS's MFA and
   role-chain checks), answering the AWS CLI as well as hats;
+* a local IAM Identity Center on 127.0.0.1 beside it (tui.sandbox.identity_center: sign-in and
+  portal, its role credentials minted in that STS), the sso-session `acme`;
 * an organisation modelled on a real one:
 
       111111111111 acme-identity  user jan-work with a virtual MFA device (a real TOTP)
@@ -17,13 +20,23 @@ What the sandbox is, all of it in one temporary directory removed at the end
       333333333333 acme-prod      prod-gateway (trusts acme-identity, demands MFA),
                                   prod-admin and prod-readonly (trust prod-gateway's account)
 
+  and in the Identity Center's portal, signed in to as jan:
+
+      222222222222 acme-dev       AdministratorAccess (profile acme-dev.AdministratorAccess,
+                                  and dev-deployer, a role chained from it), ReadOnly
+      444444444444 acme-sandbox   PowerUser: in the portal only, no profile in the config
+
   with a few S3 buckets in each account, so `aws s3 ls` tells them apart;
 * HOME, XDG dirs, TMPDIR, an AWS config, an empty credentials file, and the
   encrypted file keyring (HATS_BACKEND=file) with a fixed demo passphrase,
   holding jan-work's sandbox key. The key goes nowhere else: no plaintext file;
 * AWS_ENDPOINT_URL at the local STS, so the AWS CLI in a subshell asks it for
-  STS and S3; HATS_SIGNIN_URL at a loopback stand-in for the console sign-in
-  endpoint, so `o` / `hats login` send nothing to AWS either.
+  STS and S3; AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO at the local
+  Identity Center; HATS_SIGNIN_URL at a loopback stand-in for the console sign-in
+  endpoint, so `o` / `hats login` send nothing to AWS either;
+* HATS_SSO_BROWSER at a scripted browser (tui.sandbox.browser) that approves the
+  sign-in, so `hats sso login acme` needs no one to click. Only the SSO sign-in
+  uses it: `o` / `hats login` open your own browser, as outside the demo.
 
 Every AWS_* and HATS_* variable of yours is removed from the demo's
 environment, so nothing of your real HOME, keyring or AWS config is read or
@@ -46,7 +59,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from .home import Sandbox, seconds_left
+from .home import SSO_SESSION, Sandbox, seconds_left
 
 READY = "# the hats demo sandbox is up"
 
@@ -122,7 +135,8 @@ def _serve_env(sandbox: Sandbox) -> int:
         sys.stdout.write(f"{READY}: paste the lines above into another terminal; Ctrl-C here ends it\n")
         sys.stdout.flush()
         print(f"hats demo: sandbox in {sandbox.root}; in the other terminal, `hats demo --code` "
-              f"prints the MFA code", file=sys.stderr)
+              f"prints the MFA code and `hats sso login {SSO_SESSION}` signs in to its Identity Center",
+              file=sys.stderr)
         while True:
             if tty:
                 print(f"\r{sandbox.banner()} ", end="", file=sys.stderr, flush=True)
@@ -168,7 +182,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser = parser or argparse.ArgumentParser(prog="hats demo", description=(__doc__ or "").split("\n\n")[0])
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--print-env", action="store_true",
-                      help="print `export` lines for a second terminal, keep the sandbox up until Ctrl-C")
+                      help="print `export` lines for a second terminal (hats, hats sso and aws work there); "
+                           "keep the sandbox up until Ctrl-C")
     what.add_argument("--code", action="store_true",
                       help="print the sandbox's current MFA code (in a terminal that joined the sandbox)")
     return parser

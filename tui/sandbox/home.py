@@ -4,7 +4,7 @@ of its own, all in one temporary directory.
 For scripts and tests (one Sandbox per process: moto's state is global):
 
     with Sandbox() as sandbox:
-        sandbox.env, sandbox.sts, sandbox.serial, sandbox.code(), sandbox.config_path
+        sandbox.env, sandbox.sts, sandbox.identity_center, sandbox.serial, sandbox.code(), sandbox.config_path
         subprocess.run([...], env=sandbox.child_env())
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,13 +24,38 @@ from .world import TOTP_STEP, Account, Role, Spec, User, World, build_world
 
 if TYPE_CHECKING:
     from ..store.vault import Vault
+    from .identity_center import LocalIdentityCenter
     from .localsts import LocalSTS
     from .signin import SigninStandIn
 
-IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
+IDENTITY, DEV, PROD, SANDBOX = "111111111111", "222222222222", "333333333333", "444444444444"
 USER = "jan-work"
 PASSPHRASE = "hats demo sandbox"  # the demo keyring's: it guards a sandbox key only
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+# IAM Identity Center: the sign-in, and its portal's accounts (id, name, e-mail, permission sets).
+# Only acme-dev's AdministratorAccess has a profile in the config; the rest are in the portal only.
+SSO_SESSION, SSO_START_URL, SSO_REGION, SSO_USER = "acme", "https://acme.awsapps.com/start", "eu-west-1", "jan"
+SSO_PROFILE = "acme-dev.AdministratorAccess"
+PORTAL = (
+    (DEV, "acme-dev", "aws-dev@acme.example", ("AdministratorAccess", "ReadOnly")),
+    (SANDBOX, "acme-sandbox", "aws-sandbox@acme.example", ("PowerUser",)),
+)
+SSO_CONFIG = f"""\
+# IAM Identity Center, served by the sandbox too: `hats sso login acme` signs in (a scripted
+# browser approves), `hats sso list acme` shows the portal, acme-sandbox included.
+[sso-session {SSO_SESSION}]
+sso_start_url = {SSO_START_URL}
+sso_region = {SSO_REGION}
+sso_registration_scopes = sso:account:access
+
+[profile {SSO_PROFILE}]
+sso_session = {SSO_SESSION}
+sso_account_id = {DEV}
+sso_role_name = AdministratorAccess
+region = eu-west-1
+hats_account_alias = acme-dev
+"""
 
 ACME = Spec(
     header="# The hats demo's AWS config: a sandbox, served by a local STS on 127.0.0.1.\n"
@@ -38,6 +64,7 @@ ACME = Spec(
         Account(IDENTITY, "acme-identity", ("acme-identity-cloudtrail",)),
         Account(DEV, "acme-dev", ("acme-dev-artifacts", "acme-dev-terraform-state", "acme-dev-scratch")),
         Account(PROD, "acme-prod", ("acme-prod-backups", "acme-prod-customer-uploads", "acme-prod-terraform-state")),
+        Account(SANDBOX, "acme-sandbox", ("acme-sandbox-experiments",)),
     ),
     users=(User(USER, IDENTITY, settings={"region": "eu-west-1"}),),
     roles=(
@@ -48,7 +75,10 @@ ACME = Spec(
         Role("prod-admin", PROD, source="prod-gateway",
              settings={"role_session_name": "jan-prod", "region": "us-east-1"}),
         Role("prod-readonly", PROD, source="prod-gateway", settings={"region": "us-east-1"}),
+        Role("dev-deployer", DEV, source=SSO_PROFILE, trusts=DEV, settings={"region": "eu-west-1"},
+             comment=f"# Chained from the Identity Center role {SSO_PROFILE} (below): an hour at most.\n"),
     ),
+    extra_config=SSO_CONFIG,
 )
 
 BASHRC = """\
@@ -65,7 +95,8 @@ class Sandbox:
     """The demo's world: a temporary directory, a local STS, a keyring, the environment.
 
     Attributes once started: root, home, config_path, credentials_path,
-    keyring_dir, world (ACME, built), sts, serial (the MFA device's ARN), key_id,
+    keyring_dir, world (ACME, built), sts, identity_center (its PORTAL, minting role
+    credentials in that STS), serial (the MFA device's ARN), key_id,
     vault (the demo keyring, open), env (what the sandbox sets), removed (the
     caller's AWS_*/HATS_* names it unsets), timings (seconds spent starting).
     `seed` makes moto's ids (role ids, ...) the same on every run, for screenshots.
@@ -75,6 +106,7 @@ class Sandbox:
         self.passphrase, self.seed, self.parent = passphrase, seed, parent
         self.root: Path | None = None
         self.signin: SigninStandIn | None = None
+        self.identity_center: LocalIdentityCenter | None = None
         self._sts: LocalSTS | None = None  # apart from the world: close() stops it when building fails
         self.env: dict[str, str] = {}
         self.removed: tuple[str, ...] = ()
@@ -102,6 +134,7 @@ class Sandbox:
         for folder in (self.home / ".aws", root / "config", root / "data", root / "state", root / "cache",
                        root / "tmp"):
             folder.mkdir(parents=True, mode=0o700)
+        from .identity_center import LocalIdentityCenter
         from .localsts import LocalSTS  # moto: the bulk of the start-up time
         from .signin import SigninStandIn
 
@@ -112,19 +145,27 @@ class Sandbox:
 
             mock_random.seed(self.seed)
         self._world = build_world(sts, ACME)
-        self.signin = signin = SigninStandIn().start()
+        self.signin = SigninStandIn().start()
+        self.identity_center = LocalIdentityCenter(sts, start_url=SSO_START_URL, region=SSO_REGION,
+                                                   user_name=SSO_USER).start()
+        for account_id, name, email, permission_sets in PORTAL:
+            self.identity_center.add_account(account_id, name, email)
+            for permission_set in permission_sets:
+                self.identity_center.add_role(account_id, permission_set)
         self.timings["world"] = time.perf_counter() - began - self.timings["import"]
         self.config_path.write_text(self.world.config_text())
         self.credentials_path.write_text("")
         (self.home / ".bashrc").write_text(BASHRC)
         (self.home / ".zshrc").write_text(ZSHRC)
-        self.env = self._environment(root, signin.url)
+        self.env = self._environment(root, self.signin.url, self.identity_center.url)
         self.removed = tuple(sorted(name for name in os.environ
                                     if name.startswith(("AWS_", "HATS_")) and name not in self.env))
         self._store_key()
         self.timings["total"] = time.perf_counter() - began
 
-    def _environment(self, root: Path, signin_url: str) -> dict[str, str]:
+    def _environment(self, root: Path, signin_url: str, sso_url: str) -> dict[str, str]:
+        from . import browser
+
         no_proxy = ",".join(dict.fromkeys(
             [*filter(None, os.environ.get("NO_PROXY", os.environ.get("no_proxy", "")).split(",")), *LOOPBACK]))
         return {
@@ -137,6 +178,8 @@ class Sandbox:
             "AWS_CONFIG_FILE": str(self.config_path),
             "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_path),
             "AWS_ENDPOINT_URL": self.sts.url,
+            "AWS_ENDPOINT_URL_SSO_OIDC": sso_url,
+            "AWS_ENDPOINT_URL_SSO": sso_url,
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_PAGER": "",
             "HATS_BACKEND": "file",
@@ -145,6 +188,8 @@ class Sandbox:
             "HATS_FILE_UNLOCKED_SECONDS": "0",  # the passphrase is at hand: leave no key in the kernel
             "HATS_STATE_DIR": str(root / "state" / "hats"),
             "HATS_SIGNIN_URL": signin_url,
+            # an SSO sign-in opens the scripted browser, which approves; `hats login` keeps $BROWSER
+            "HATS_SSO_BROWSER": shlex.join([sys.executable, browser.__file__]) + " %s",
             "HATS_DEMO_MFA_SECRET": self.world.totp_secret,  # for `hats demo --code` in a second terminal
             "NO_PROXY": no_proxy,
             "no_proxy": no_proxy,
@@ -163,10 +208,10 @@ class Sandbox:
     def close(self) -> None:
         """Stop the servers, put os.environ back, remove every file. Safe to call twice."""
         try:
-            for server in (self.signin, self._sts):
+            for server in (self.signin, self.identity_center, self._sts):
                 if server is not None:
                     server.stop()
-            self.signin = self._sts = None
+            self.signin = self.identity_center = self._sts = None
         finally:
             self.restore_environ()
             if self.root is not None:
@@ -242,7 +287,11 @@ class Sandbox:
 
     def secrets(self) -> set[str]:
         """What must never show on a screen or in a file: for checks by scripts and tests."""
-        return {*self.world.secrets, self.world.totp_secret}
+        secrets = {*self.world.secrets, self.world.totp_secret}
+        if self.identity_center is not None:  # the sign-ins so far: tokens and client secrets
+            oidc = self.identity_center.oidc
+            secrets.update(oidc.access_tokens, oidc.refresh_tokens, (c.secret for c in oidc.clients.values()))
+        return secrets
 
 
 def seconds_left(now: float | None = None) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from .. import settings
 from ..errors import SignInNeeded, SsoError
 from . import calls
 from .config import SignIn
@@ -41,8 +42,8 @@ class SignInView:
 
 
 def browser_available() -> bool:
-    """Whether a browser can be opened here: $BROWSER, or a display that is not across SSH."""
-    if os.environ.get("BROWSER"):
+    """Whether a browser can be opened here: HATS_SSO_BROWSER, $BROWSER, or a display that is not across SSH."""
+    if settings.sso_browser() or os.environ.get("BROWSER"):
         return True
     if sys.platform == "darwin" or os.name == "nt":
         return True
@@ -113,11 +114,12 @@ def _sleep(seconds: float, cancelled: Callable[[], bool]) -> None:
 
 
 def _open(url: str) -> None:
-    """The first browser only: webbrowser.open() would fall back to lynx, which takes the terminal."""
+    """HATS_SSO_BROWSER, else the first browser only: webbrowser.open() would fall back to lynx, which
+    takes the terminal."""
     import webbrowser
 
     try:
-        webbrowser.get().open(url)
+        webbrowser.get(settings.sso_browser()).open(url)
     except webbrowser.Error:
         pass  # the URL is shown: the person can open it by hand
 
