@@ -101,6 +101,17 @@ def signin_url() -> str | None:
     return os.environ.get("HATS_SIGNIN_URL", "").strip() or None
 
 
+def browser() -> str | None:
+    """HATS_BROWSER: how `hats login` opens the console for a profile without `hats_browser`; None: the system's."""
+    from .browsers import BROWSERS
+
+    name = os.environ.get("HATS_BROWSER", "").strip()
+    if name and name not in BROWSERS:
+        raise SettingError(f"HATS_BROWSER={_shown(name)} is not a way hats opens the console: "
+                           f"choose one of {', '.join(BROWSERS)}")
+    return name or None
+
+
 def check(backend_flag: str | None = None) -> None:
     """Read every setting once, so that a bad one fails the run before it does anything."""
     session_seconds()
@@ -108,6 +119,7 @@ def check(backend_flag: str | None = None) -> None:
     file_unlocked_seconds()
     prod_pattern()
     backend(backend_flag)
+    browser()
 
 
 def _seconds(name: str, default: int, low: int, high: int, limits: str | None = None) -> int:
