@@ -147,6 +147,14 @@ def test_an_unknown_service_fails_in_one_line_before_any_sign_in(login, world):
     assert world.sts.count("GetFederationToken") == 0
 
 
+def test_a_bad_region_or_a_path_without_a_service_fails_before_any_sign_in(login, world):
+    done = login.run("login", "jan-work", "--service", "ec2", "--region", "Ireland", "--stdout")
+    assert (done.returncode, done.stderr) == (2, "hats: 'Ireland' is not an AWS region name (like eu-west-1)\n")
+    done = login.run("login", "jan-work", "--path", "/buckets/logs", "--stdout")
+    assert done.returncode == 2 and done.stderr.startswith("hats: --path is a page under --service's console")
+    assert world.sts.count("GetFederationToken") == 0
+
+
 def test_service_and_destination_cannot_both_be_given(login):
     done = login.run("login", "jan-work", "--service", "s3", "--destination", "https://example.com/")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
@@ -213,3 +221,10 @@ def test_an_unknown_browser_is_refused_in_one_line(login):
                            "firefox-container, chrome, chromium, brave\n")
     done = login.run("login", "jan-work", env={"HATS_BROWSER": "lynx"})
     assert done.returncode == 2 and done.stderr.startswith("hats: HATS_BROWSER='lynx' is not a way hats opens")
+
+
+def test_a_state_dir_that_cannot_hold_the_browser_profile_is_one_line(login, tmp_path):
+    (tmp_path / "not-a-dir").write_text("")
+    done = login.run("login", "jan-work", env={"HATS_BROWSER": "chromium", "HATS_STATE_DIR": str(tmp_path / "not-a-dir")})
+    assert (done.returncode, done.stderr) == (1, "hats: cannot open the console in chromium: Not a directory\n")
+    assert not login.argv_file.exists()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,14 +96,17 @@ class Browser:
             if not webbrowser.open(url):
                 raise BrowserError("no browser to open; use --stdout to print the sign-in URL")
             return
+        import subprocess
+
         command = self.command(url, state_dir)
-        if self.kind in CHROMIUMS:
-            os.makedirs(user_data_dir(state_dir, self.profile), mode=0o700, exist_ok=True)
-        try:  # its own session, no terminal: the browser outlives hats and never writes over the prompt
+        try:
+            if self.kind in CHROMIUMS:  # cookies of a signed-in console: the owner's only
+                os.makedirs(user_data_dir(state_dir, self.profile), mode=0o700, exist_ok=True)
+            # Its own session, no terminal: the browser outlives hats and never writes over the prompt.
             subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError as failed:
-            raise BrowserError(f"cannot start {self.executable}: {failed.strerror or failed}") from None
+            raise BrowserError(f"cannot open the console in {self.kind}: {failed.strerror or failed}") from None
 
 
 def browser_for(profile: Profile) -> Browser:
