@@ -152,7 +152,11 @@ def _add_login(commands) -> None:
     login.add_argument("profile")
     login.add_argument("--stdout", action="store_true", help="print the sign-in URL instead of opening it")
     login.add_argument("--duration", type=int, metavar="SECONDS", help="console session length, when AWS allows")
-    login.add_argument("--destination", metavar="URL", help="console page to land on")
+    page = login.add_mutually_exclusive_group()
+    page.add_argument("--destination", metavar="URL", help="console page to land on")
+    page.add_argument("--service", metavar="NAME", help="land on this service's console page (s3, ec2, iam, ...)")
+    login.add_argument("--region", help="the console's region (default: the profile's)")
+    login.add_argument("--path", help="a page under the service, e.g. /buckets/my-logs for s3")
     _credential_options(login)
     login.set_defaults(handler=cmd_login)
 

@@ -83,18 +83,34 @@ def cmd_export(args) -> int:
 
 
 def cmd_login(args) -> int:
+    from .browsers import browser_for
     from .signin import profile_console_url
 
-    url = profile_console_url(_engine(args), args.profile, duration=args.duration, destination=args.destination)
-    if args.stdout:
+    _check_console_page(args)
+    engine = _engine(args)
+    browser = None if args.stdout else browser_for(engine.profiles.get(args.profile))
+    url = profile_console_url(engine, args.profile, duration=args.duration, destination=args.destination,
+                              region=args.region, service=args.service, path=args.path)
+    if browser is None:
         write_out(url + "\n")
         return 0
-    import webbrowser
+    from .store.vault import default_state_dir
 
-    if not webbrowser.open(url):
-        raise HatsError("no browser to open; use --stdout to print the sign-in URL")
-    print(f"Opened the AWS console as '{printable(args.profile)}' in your browser.", file=sys.stderr)
+    browser.open(url, default_state_dir())
+    print(f"Opened the AWS console as '{printable(args.profile)}' in {browser.description}.", file=sys.stderr)
     return 0
+
+
+def _check_console_page(args) -> None:
+    """A mistyped service, region or path fails before any MFA prompt."""
+    from .console_pages import check_region, service_page
+
+    if args.path and not args.service:
+        raise UsageError("--path is a page under --service's console; use --destination for a whole URL")
+    if args.service:
+        service_page(args.service)
+    if args.region:
+        check_region(args.region)
 
 
 def cmd_demo(args) -> int:

@@ -117,6 +117,19 @@ def sso_browser() -> str | None:
     return command
 
 
+def browser() -> str | None:
+    """HATS_BROWSER: how `hats login` opens the console for a profile without `hats_browser`; None: the system's."""
+    name = os.environ.get("HATS_BROWSER", "").strip()
+    if not name:
+        return None
+    from .browsers import BROWSERS  # only then: every run checks the settings, a cached exec too
+
+    if name not in BROWSERS:
+        raise SettingError(f"HATS_BROWSER={_shown(name)} is not a way hats opens the console: "
+                           f"choose one of {', '.join(BROWSERS)}")
+    return name
+
+
 def check(backend_flag: str | None = None) -> None:
     """Read every setting once, so that a bad one fails the run before it does anything."""
     session_seconds()
@@ -125,6 +138,7 @@ def check(backend_flag: str | None = None) -> None:
     prod_pattern()
     backend(backend_flag)
     sso_browser()
+    browser()
 
 
 def _seconds(name: str, default: int, low: int, high: int, limits: str | None = None) -> int:

@@ -252,23 +252,36 @@ def _clean(reason: object, credentials: Credentials) -> str:
     return text
 
 
-def profile_console_url(engine, name: str, *, duration: int | None = None,
-                        destination: str | None = None) -> str:
-    """The console URL for any profile: its role session, or a federation token for a user."""
+def profile_console_url(engine, name: str, *, duration: int | None = None, destination: str | None = None,
+                        region: str | None = None, service: str | None = None, path: str | None = None) -> str:
+    """The console URL for any profile: its role session, or a federation token for a user.
+
+    `region` replaces the profile's; `service` (and `path`) pick a page from
+    tui.console_pages in that region, instead of `destination`.
+    """
     from .chains import BaseKind, base_kind, is_chained
     from .child.environment import chain_region
 
     chain = engine.profiles.chain(name)
     target = chain[-1]
-    region = chain_region(chain)
-    if len(chain) == 1 and base_kind(chain) is BaseKind.KEY:
-        partition = partition_of(engine.profiles.mfa_serial_for(chain), region)
+    region = region or chain_region(chain)
+    user = len(chain) == 1 and base_kind(chain) is BaseKind.KEY
+    partition = partition_of(engine.profiles.mfa_serial_for(chain) if user else target.role_arn, region)
+    if service:
+        destination = _service_page(service, region, path, partition)
+    if user:
         return user_console_url(engine.long_term_key(target.name), name, partition=partition, region=region,
                                 duration=duration or DEFAULT_FEDERATION_SECONDS, destination=destination)
     session = engine.credentials(name)
     if not session.credentials.is_temporary:  # a credential_process that prints a user's key
-        return user_console_url(session.credentials, name, partition=partition_of(None, region), region=region,
+        return user_console_url(session.credentials, name, partition=partition, region=region,
                                 duration=duration or DEFAULT_FEDERATION_SECONDS, destination=destination)
-    return console_url(session.credentials, partition=partition_of(target.role_arn, region), region=region,
+    return console_url(session.credentials, partition=partition, region=region,
                        chained=is_chained(engine.profiles, chain), session_duration=duration,
                        destination=destination)
+
+
+def _service_page(service: str, region: str | None, path: str | None, partition: str) -> str:
+    from .console_pages import console_destination as service_destination
+
+    return service_destination(service, region, path, console_host=_hosts(partition)[1])
