@@ -84,18 +84,19 @@ def cmd_export(args) -> int:
 
 def cmd_login(args) -> int:
     from .browsers import browser_for
+    from .recent import record_use
     from .signin import profile_console_url
+    from .store.vault import default_state_dir
 
     _check_console_page(args)
     engine = _engine(args)
     browser = None if args.stdout else browser_for(engine.profiles.get(args.profile))
     url = profile_console_url(engine, args.profile, duration=args.duration, destination=args.destination,
                               region=args.region, service=args.service, path=args.path)
+    record_use(default_state_dir(), args.profile)
     if browser is None:
         write_out(url + "\n")
         return 0
-    from .store.vault import default_state_dir
-
     browser.open(url, default_state_dir())
     print(f"Opened the AWS console as '{printable(args.profile)}' in {browser.description}.", file=sys.stderr)
     return 0

@@ -88,14 +88,25 @@ class ChildRunner(AppBase):
             return code
 
     @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
-    def open_console(self, name: str) -> None:
-        import webbrowser
-
+    def open_console(self, name: str, service: str | None = None) -> None:
+        """In the browser the profile chooses (hats_browser): the system's, a Firefox container, a
+        Chromium profile of its own. The system browser is used only when it is a graphical one: a
+        text browser would take the terminal from the app."""
+        from ..browsers import DEFAULT, BrowserError, browser_for
         from ..signin import profile_console_url
+        from ..sso.flows import browser_available
 
-        url = profile_console_url(self.open_engine(), name)
+        engine = self.open_engine()
+        browser = browser_for(engine.profiles.get(name))
+        url = profile_console_url(engine, name, service=service)
         self.record_use(name)
         self.call_from_thread(self.close_modals)
-        opened = webbrowser.open(url)
-        self.post_message(Said(f"Opened the AWS console as {name}." if opened
-                                    else "No browser to open: use `hats login --stdout` in a shell.", not opened))
+        page = f" on {service}" if service else ""
+        try:
+            if browser.kind == DEFAULT and not browser_available():
+                raise BrowserError("no graphical browser")
+            browser.open(url, default_state_dir())
+        except BrowserError:
+            self.post_message(Said("No browser to open here: use `hats login --stdout` in a shell.", True))
+            return
+        self.post_message(Said(f"Opened the AWS console as {name}{page} in {browser.description}."))

@@ -27,6 +27,7 @@ from ..engine import Engine
 from ..errors import ConfigError, HatsError
 from ..forest import build_forest
 from ..profiles import ProfileSet, config_path, load
+from ..screens.console_picker import ConsolePickerScreen
 from ..screens.help import HelpScreen
 from ..screens.messages import Said, VaultOpened
 from ..screens.mfa import ModalMfa
@@ -54,7 +55,8 @@ class HatsApp(ChildRunner, PortalRefresher):
         Binding("r", "renew", "Renew", id="renew", tooltip="Renew this profile's session now"),
         Binding("c", "clear", "Clear", id="clear", tooltip="Drop this profile's cached sessions"),
         Binding("a", "add_key", "Add key", id="add-key", tooltip="Store or replace the access key"),
-        Binding("o", "console", "Console", id="console", tooltip="Open the AWS console in this role"),
+        Binding("o", "console", "Console", id="console",
+                tooltip="Open the AWS console in this role, on a service's page"),
         Binding("p", "refresh_portals", "Portals", id="refresh-portals",
                 tooltip="Fetch the IAM Identity Center portals' accounts and roles again, signing in where needed"),
         Binding("u", "open_vault_again", "Open keyring", id="open-keyring", show=False,
@@ -196,8 +198,20 @@ class HatsApp(ChildRunner, PortalRefresher):
 
     def action_console(self) -> None:
         name = self.highlighted()
-        if name and self.ready():
-            self.open_console(name)
+        if not (name and self.ready()):
+            return
+        from ..child.environment import chain_region
+
+        try:
+            region = chain_region(self.profiles.chain(name))
+        except ConfigError as error:
+            self.status(str(error), error=True)
+            return
+
+        def open_page(service: str | None) -> None:
+            if service is not None:
+                self.open_console(name, service or None)
+        self.push_screen(ConsolePickerScreen(name, region), open_page)
 
     def action_help(self) -> None:
         rows = []
