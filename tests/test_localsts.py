@@ -190,3 +190,40 @@ def test_calls_are_recorded_and_counted(sts):
 
 def test_binds_only_loopback(sts):
     assert sts.url.startswith("http://127.0.0.1:")
+
+
+def test_keys_iam_creates_work_and_keys_it_deletes_are_refused(sts):
+    iam = client(sts, sts.alice, "iam")
+    made = iam.create_access_key(UserName="alice")["AccessKey"]
+    new = (made["AccessKeyId"], made["SecretAccessKey"])
+    assert client(sts, new).get_caller_identity()["Arn"] == f"arn:aws:iam::{A}:user/alice"
+    client(sts, new, "iam").delete_access_key(UserName="alice", AccessKeyId=new[0])
+    assert refusal(lambda: client(sts, new).get_caller_identity())[0] == "InvalidClientTokenId"
+    assert refusal(lambda: client(sts, new, "iam").list_access_keys(UserName="alice"))[0] == "InvalidClientTokenId"
+
+
+def test_a_key_iam_just_created_is_refused_until_it_has_propagated(sts):
+    sts.key_delay = 3600.0
+    try:
+        made = client(sts, sts.alice, "iam").create_access_key(UserName="alice")["AccessKey"]
+    finally:
+        sts.key_delay = 0.0
+    new = (made["AccessKeyId"], made["SecretAccessKey"])
+    assert refusal(lambda: client(sts, new).get_caller_identity())[0] == "InvalidClientTokenId"
+    client(sts, sts.alice, "iam").delete_access_key(UserName="alice", AccessKeyId=new[0])
+
+
+def test_iam_wants_mfa_from_a_user_session_and_from_a_user_whose_policy_demands_it(sts):
+    """As AWS: GetSessionToken keys without MFA may not call IAM, a role session may."""
+    plain = client(sts, sts.alice).get_session_token()["Credentials"]
+    assert refusal(lambda: client(sts, plain, "iam").list_access_keys(UserName="alice"))[0] == "AccessDenied"
+    assert client(sts, mfa_session(sts), "iam").list_access_keys(UserName="alice")["AccessKeyMetadata"]
+    assert client(sts, assume(sts, sts.alice, sts.reader), "iam").list_roles()["Roles"]  # a role session may
+    bob = sts.create_user(A, "bob")
+    serial, _ = sts.create_mfa_device(A, "bob", "bob-phone")
+    sts.require_mfa_for_iam(A, "bob")
+    assert refusal(lambda: client(sts, bob, "iam").list_access_keys(UserName="bob")) == (
+        "AccessDenied", f"User: arn:aws:iam::{A}:user/bob is not authorized to perform: iam:ListAccessKeys "
+                        "with an explicit deny")
+    session = client(sts, bob).get_session_token(SerialNumber=serial, TokenCode=sts.totp(serial))["Credentials"]
+    assert client(sts, session, "iam").list_access_keys(UserName="bob")["AccessKeyMetadata"]

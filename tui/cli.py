@@ -208,6 +208,7 @@ SUBCOMMANDS = {
     "login": _add_login,
     "demo": _add_demo,
     "sso": _added_by(".sso_commands"),
+    "rotate": _added_by(".rotate"),
     "clear": _add_clear,
     "lock": _add_lock,
 }

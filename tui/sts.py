@@ -76,7 +76,13 @@ def load_botocore() -> None:
     from botocore.config import Config  # noqa: F401
 
 
-def _client(caller: Credentials | None, profile: str):
+def get_caller_identity(caller: Credentials, profile: str) -> str:
+    """The ARN of whoever `caller`'s keys belong to."""
+    return _call(caller, profile, "get_caller_identity", {}, None, lambda answer: str(answer["Arn"]))
+
+
+def client_for(caller: Credentials | None, profile: str, service: str = "sts"):
+    """A botocore client for `service`, configured from the profile as the AWS CLI configures one."""
     import botocore.session
     from botocore import UNSIGNED
     from botocore.config import Config
@@ -88,9 +94,10 @@ def _client(caller: Credentials | None, profile: str):
                     retries={"total_max_attempts": 2, "mode": "standard"})
     region = session.get_config_variable("region") or "us-east-1"
     if caller is None:
-        return session.create_client("sts", region_name=region, config=config.merge(Config(signature_version=UNSIGNED)))
+        return session.create_client(service, region_name=region,
+                                     config=config.merge(Config(signature_version=UNSIGNED)))
     return session.create_client(
-        "sts", region_name=region, config=config,
+        service, region_name=region, config=config,
         aws_access_key_id=caller.access_key_id, aws_secret_access_key=caller.secret_access_key,
         aws_session_token=caller.session_token)
 
@@ -102,7 +109,7 @@ def _call(caller: Credentials | None, profile: str, operation: str, params: dict
 
     action = "".join(part.capitalize() for part in operation.split("_"))
     try:
-        client = _client(caller, profile)
+        client = client_for(caller, profile)
     except InvalidRegionError as exc:
         raise ConfigError(f"profile '{profile}': region '{exc.kwargs.get('region_name')}' is not an AWS region "
                           "name") from None

@@ -15,11 +15,12 @@ Choices and moto quirks:
 * Requests reach moto with x-moto-account-id set to the caller's account, which keeps
   accounts apart.  S3 bucket names are global across accounts, as in AWS.
 * moto's state is module-global and start() resets it: one LocalSTS per process at a time.
+* IAM goes through the layer too (local_iam.py): keys IAM makes and deletes are the keys STS
+  takes, and IAM asks for MFA where AWS does.
 """
 from __future__ import annotations
 
 import base64
-import io
 import re
 import secrets
 import string
@@ -30,37 +31,27 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 import pyotp
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.test import Client
 
+from .local_iam import IamLayer
 from .serving import LoopbackServer, QuietHandler
+from .wire import BAD_KEY, IAM_NS, STS_NS, Principal, request_params
+from .wire import error_xml as _error_xml
+from .wire import respond as _respond
+from .wire import text as _text
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
-IAM_NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
 BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
 BAD_DEVICE = ("MultiFactorAuthentication failed, unable to validate MFA code.  "
               "Please verify your MFA serial number is valid and associated with this user.")
-BAD_KEY = "The security token included in the request is invalid."
 CHAIN_LIMIT = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 ROLE_LIMIT = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-
-
-@dataclass
-class Principal:
-    """Who an access key belongs to, and what AWS would remember about how it was issued."""
-    account: str
-    arn: str                      # shown by GetCallerIdentity and in AccessDenied texts
-    user_id: str
-    user_arn: str | None = None   # the IAM user behind user keys and their sessions
-    temporary: bool = False       # ASIA keys: AssumeRole from these is role chaining
-    mfa: bool = False             # aws:MultiFactorAuthPresent for requests signed with it
 
 
 @dataclass
@@ -81,35 +72,11 @@ def _dated_handler(sts: LocalSTS) -> type[WSGIRequestHandler]:
     return DatedHandler
 
 
-def _text(element: ET.Element, path: str) -> str:
-    """An element's text that moto's answers always have."""
-    found = element.findtext(path)
-    if found is None:
-        raise RuntimeError(f"moto answered without {path}")
-    return found
-
-
 def _random(alphabet: str, n: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
-def _error_xml(code: str, message: str, sts: bool) -> bytes:
-    """STS speaks the query protocol's ErrorResponse; S3 a bare <Error>."""
-    error = f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-    if not sts:
-        return f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
-    return (f'<ErrorResponse xmlns="{STS_NS[1:-1]}">{error}'
-            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
-
-
-def _respond(start_response: StartResponse, status: str, body: bytes,
-             headers: Iterable[tuple[str, str]] | None = None) -> list[bytes]:
-    headers = [(k, v) for k, v in (headers or [("Content-Type", "text/xml")]) if k.lower() != "content-length"]
-    start_response(status, headers + [("Content-Length", str(len(body)))])
-    return [body]
-
-
-class LocalSTS(LoopbackServer):
+class LocalSTS(IamLayer, LoopbackServer):
     """moto on 127.0.0.1:port (0 = any free port), with AWS's STS checks in front.
 
     `calls` holds one dict per STS request, refused or not: action, access_key_id,
@@ -128,6 +95,7 @@ class LocalSTS(LoopbackServer):
         self._used_codes: set[tuple[str, str]] = set()
         self._web_tokens: dict[str, str] = {}  # web identity token -> the role it may assume
         self._lock = threading.Lock()
+        self._iam_state()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._admin = Client(self._moto)
 
@@ -153,13 +121,8 @@ class LocalSTS(LoopbackServer):
 
     def create_user(self, account_id: str, name: str) -> tuple[str, str]:
         """An IAM user with long-term AKIA keys; returns (access_key_id, secret_access_key)."""
-        user = self._iam(account_id, "CreateUser", UserName=name)
-        key = self._iam(account_id, "CreateAccessKey", UserName=name)
-        akid, secret = (_text(key, f".//{IAM_NS}{tag}") for tag in ("AccessKeyId", "SecretAccessKey"))
-        arn = _text(user, f".//{IAM_NS}User/{IAM_NS}Arn")
-        self._principals[akid] = Principal(account_id, arn, _text(user, f".//{IAM_NS}User/{IAM_NS}UserId"),
-                                           user_arn=arn)
-        return akid, secret
+        self._iam(account_id, "CreateUser", UserName=name)
+        return self.create_access_key(account_id, name)
 
     def create_mfa_device(self, account_id: str, user: str, name: str) -> tuple[str, str]:
         """A virtual MFA device enabled for `user`; returns (serial ARN, base32 TOTP secret)."""
@@ -220,21 +183,24 @@ class LocalSTS(LoopbackServer):
     def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         match = re.search(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
         akid, service = match.groups() if match else ("", "")
-        caller = self._principals.get(akid)
+        caller = self._principal(akid)
         if service == "sts" or not match:  # unsigned: AssumeRoleWithWebIdentity, or a refusal
             return self._sts(environ, start_response, akid, caller)
         if caller is None:
+            if service == "iam":
+                return _respond(start_response, "403 Forbidden", _error_xml("InvalidClientTokenId", BAD_KEY, True))
             body = _error_xml("InvalidAccessKeyId",
                               "The AWS Access Key Id you provided does not exist in our records.", False)
             return _respond(start_response, "403 Forbidden", body)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
+        if service == "iam":
+            return self._iam_request(environ, start_response, caller)
         return self._moto(environ, start_response)
+
 
     def _sts(self, environ: WSGIEnvironment, start_response: StartResponse, akid: str,
              caller: Principal | None) -> Iterable[bytes]:
-        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(raw)
-        params = dict(parse_qsl(environ.get("QUERY_STRING", ""))) | dict(parse_qsl(raw.decode()))
+        params = request_params(environ)
         action = params.get("Action", "")
         call = {"action": action, "access_key_id": akid, "role_arn": params.get("RoleArn"),
                 "duration": params.get("DurationSeconds"),
