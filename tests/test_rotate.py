@@ -210,3 +210,36 @@ def test_a_new_key_that_never_works_puts_the_old_one_back(rotator, world, monkey
     assert rotator.keys_in_iam() == [rotator.key_id]
     assert refused_by_sts(world, rotator.key_id, rotator.secret) is None
     world.secrets.update(world.sts.created_secrets)
+
+
+async def test_the_app_rotates_a_base_users_key_after_asking(rotator, monkeypatch):
+    from tests.test_tui import SIZE, highlight, make_app, settle, status_text, type_code
+    from tui.screens.mfa import MfaScreen
+    from tui.screens.prompts import ConfirmScreen
+
+    for name, value in rotator.hats.env.items():
+        monkeypatch.setenv(name, value)
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await highlight(pilot, app, rotator.role)  # a role: its base user's key is the one rotated
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert rotator.keys_in_iam() == [rotator.key_id]  # no: nothing done
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(100):
+            if isinstance(app.screen, MfaScreen):
+                break
+            await pilot.pause(0.05)
+        await type_code(pilot, rotator.code())
+        await settle(pilot, app)
+        new_keys = rotator.keys_in_iam()
+        assert len(new_keys) == 1 and new_keys != [rotator.key_id]
+        assert status_text(app) == (f"Rotated the key of {rotator.name}: {new_keys[0]} is stored and works, "
+                                    f"{rotator.key_id} is deleted.")
+        assert rotator.secret not in app.export_screenshot()

@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 from typing import Callable, Iterable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -23,6 +24,7 @@ from textual.screen import Screen
 
 from .. import recent
 from ..credentials import long_term_key, utcnow
+from ..display import printable
 from ..engine import Engine
 from ..errors import ConfigError, HatsError
 from ..forest import build_forest
@@ -31,7 +33,7 @@ from ..screens.console_picker import ConsolePickerScreen
 from ..screens.help import HelpScreen
 from ..screens.messages import Said, VaultOpened
 from ..screens.mfa import ModalMfa
-from ..screens.prompts import AddKeyScreen, CommandScreen, PassphraseScreen
+from ..screens.prompts import AddKeyScreen, CommandScreen, ConfirmScreen, PassphraseScreen
 from ..screens.sign_in import ModalSignIn
 from ..sso.portal_profiles import with_cached_portals
 from ..store.vault import Vault, default_state_dir
@@ -55,6 +57,8 @@ class HatsApp(ChildRunner, PortalRefresher):
         Binding("r", "renew", "Renew", id="renew", tooltip="Renew this profile's session now"),
         Binding("c", "clear", "Clear", id="clear", tooltip="Drop this profile's cached sessions"),
         Binding("a", "add_key", "Add key", id="add-key", tooltip="Store or replace the access key"),
+        Binding("R", "rotate_key", "Rotate key", id="rotate-key", show=False,
+                tooltip="Replace the base user's access key: a new one in IAM and the keyring, the old one deleted"),
         Binding("o", "console", "Console", id="console",
                 tooltip="Open the AWS console in this role, on a service's page"),
         Binding("p", "refresh_portals", "Portals", id="refresh-portals",
@@ -68,6 +72,7 @@ class HatsApp(ChildRunner, PortalRefresher):
         "renew": ("Renew session", "Get a new session for the highlighted profile now"),
         "clear": ("Clear sessions", "Drop the highlighted profile's cached sessions"),
         "add_key": ("Add or replace key", "Store the access key of the highlighted base profile"),
+        "rotate_key": ("Rotate the access key", "Replace the highlighted base user's key in IAM and the keyring"),
         "console": ("Open the AWS console", "Sign in to the console as the highlighted profile, in the browser"),
         "filter": ("Filter profiles", "Fuzzy filter over names, accounts, roles and regions"),
         "refresh_portals": ("Refresh the SSO portals", "Fetch every IAM Identity Center portal's accounts and roles"),
@@ -179,16 +184,44 @@ class HatsApp(ChildRunner, PortalRefresher):
         if name and self.ready():
             self.clear_sessions(name)
 
-    def action_add_key(self) -> None:
+    def highlighted_base(self) -> str | None:
+        """The base profile of the highlighted one's chain, once the keyring is open."""
         name = self.highlighted()
         if not (name and self.ready()):
-            return
+            return None
         try:
-            base = self.profiles.chain(name)[0].name
+            return self.profiles.chain(name)[0].name
         except ConfigError as error:
             self.status(str(error), error=True)
+            return None
+
+    def action_add_key(self) -> None:
+        base = self.highlighted_base()
+        if base:
+            self._ask_key(base, "")
+
+    def action_rotate_key(self) -> None:
+        base = self.highlighted_base()
+        if not base:
             return
-        self._ask_key(base, "")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.status(f"Rotating the key of {base}…")
+                self.rotate_key(base)
+        self.push_screen(ConfirmScreen(Text.assemble("Rotate the access key of ", (printable(base), "bold"), "?"),
+                                       "A new key is made in IAM and stored, checked, and the old one deleted; "
+                                       "the sessions made from it are dropped."), answered)
+
+    @work(thread=True, exclusive=True, group="sts", exit_on_error=False)
+    def rotate_key(self, base: str) -> None:
+        from ..rotate import rotate
+
+        done = rotate(self.open_engine(), base)
+        self.call_from_thread(self.close_modals)
+        self.post_message(Said(f"Rotated the key of {base}: {done.new_key_id} is stored and works, "
+                               f"{done.old_key_id} is deleted."))
+        self.load_sessions()
 
     def _ask_key(self, base: str, error: str) -> None:
         def store(answer: tuple[str, str] | None) -> None:
@@ -217,8 +250,8 @@ class HatsApp(ChildRunner, PortalRefresher):
         rows = []
         for screen in (self.main, self):
             for binding in type(screen).BINDINGS:
-                if isinstance(binding, Binding) and binding.show:
-                    rows.append((self.get_key_display(binding), binding.description))
+                if isinstance(binding, Binding):  # the footer's and the rest: the help is where those are found
+                    rows.append((self.get_key_display(binding), binding.tooltip or binding.description))
         rows.insert(0, ("enter", "Open a shell in the highlighted role"))
         rows.insert(1, ("j k ↑ ↓", "Move"))
         self.push_screen(HelpScreen(rows))

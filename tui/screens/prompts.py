@@ -34,6 +34,28 @@ class CommandScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ConfirmScreen(ModalScreen[bool]):
+    """Asks yes or no before something that cannot be undone; Enter or y is yes, Esc or n is no."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: Text, detail: str):
+        super().__init__()
+        self.question, self.detail = question, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            yield Label(self.question)
+            yield Label(Text(self.detail, style="dim"))
+            yield Label(Text.assemble(("y", "bold"), " / Enter: yes   ", ("n", "bold"), " / Esc: no"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class AddKeyScreen(ModalScreen[tuple[str, str] | None]):
     """Asks for an access key id and its secret (masked, never echoed).
 
