@@ -204,6 +204,7 @@ SUBCOMMANDS = {
     "sso": _added_by(".sso_commands"),
     "clear": _add_clear,
     "lock": _add_lock,
+    "doctor": _added_by(".doctor"),
 }
 
 
