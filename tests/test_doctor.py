@@ -56,8 +56,8 @@ def test_a_healthy_setup_on_gnome_keyring_exits_0_with_a_line_each_check(hats, w
     done = doctor(healthy(hats))
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
-    assert ("ok      keyring: Secret Service (gnome-keyring) (HATS_BACKEND), unlocked: 1 key, "
-            "0 cached sessions") in lines
+    assert ("ok      keyring: Secret Service (gnome-keyring), unlocked: 1 key, 0 cached sessions "
+            "(from HATS_BACKEND)") in lines
     assert f"ok      config file: {hats.home}/.aws/config" in lines
     assert "ok      config: 7 profiles, all usable" in lines
     assert any(line.startswith(f"ok      sts: {world.sts.url} answers (HTTP ") for line in lines)
@@ -70,7 +70,7 @@ def test_a_healthy_encrypted_file_says_where_it_lives(file_hats):
     done = doctor(healthy(file_hats))
     assert done.returncode == 0, done.stdout
     where = file_hats.home / ".local/share/hats/vault.json"
-    assert (f"ok      keyring: encrypted file {where} (HATS_BACKEND), unlocked: 1 key, 0 cached sessions"
+    assert (f"ok      keyring: encrypted file {where}, unlocked: 1 key, 0 cached sessions (from HATS_BACKEND)"
             in done.stdout.splitlines())
 
 
@@ -156,6 +156,20 @@ def test_the_encrypted_file_is_named_when_it_exists_but_another_backend_is_in_us
     where = hats.home / ".local/share/hats/vault.json"
     assert (f"note    keyring file: {where} exists, unused: the secret-service backend is in use"
             in done.stdout.splitlines())
+
+
+def test_a_session_bus_that_is_not_there_is_a_problem_and_backend_says_why_it_is_used(hats, tmp_path):
+    healthy(hats)
+    gone = f"unix:path={tmp_path}/no-bus"
+    done = doctor(hats, DBUS_SESSION_BUS_ADDRESS=gone)
+    assert done.returncode == 1
+    found = problems(done)
+    assert len(found) == 1 and found[0].startswith(
+        f"problem keyring: Secret Service (from HATS_BACKEND): no answer on the session bus {gone}: "), done.stdout
+    flagged = hats.run("--backend", "file", "doctor", env={"HATS_FILE_PASSPHRASE": "any"})
+    assert flagged.returncode == 0, flagged.stdout
+    assert "not made yet: `hats add` makes it" in flagged.stdout.splitlines()[0]
+    assert flagged.stdout.splitlines()[0].endswith("(from --backend)")
 
 
 @pytest.fixture(scope="module")

@@ -37,13 +37,13 @@ def _choice(flag: str | None) -> tuple[str, str]:
     """The backend hats opens, and why that one."""
     name = chosen_backend(flag)
     if flag:
-        return name, "--backend"
+        return name, "from --backend"
     if settings.backend():
-        return name, "HATS_BACKEND"
+        return name, "from HATS_BACKEND"
     if sys.platform in PLATFORM_BACKENDS:
         return name, "this platform's keyring"
-    return name, ("a Secret Service answers on the session bus" if name == "secret-service"
-                  else "no Secret Service answers on the session bus")
+    return name, ("the default: a Secret Service answers on the session bus" if name == "secret-service"
+                  else "the default: no Secret Service answers on the session bus")
 
 
 def _state(name: str, why: str) -> Finding:
@@ -52,7 +52,7 @@ def _state(name: str, why: str) -> Finding:
             return _secret_service(why)
         if name == "file":
             return _encrypted_file(why)
-        return _readable(BACKENDS[name](None), f"{name} keyring ({why})")
+        return _readable(BACKENDS[name](None), f"{name} keyring", why)
     except HatsError as error:
         return problem(TOPIC, str(error))
 
@@ -74,7 +74,7 @@ def _secret_service(why: str) -> Finding:
     if locked:
         return problem(TOPIC, f"{served} is locked: unlock it (your desktop's keyring app, or log in again); "
                               "doctor does not ask for its password")
-    return _readable(SecretServiceStore(SERVICE), f"{served} ({why}), unlocked")
+    return _readable(SecretServiceStore(SERVICE), f"{served}, unlocked", why)
 
 
 def _encrypted_file(why: str) -> Finding:
@@ -82,10 +82,10 @@ def _encrypted_file(why: str) -> Finding:
 
     path = file_store_path()
     if not path.exists():
-        return ok(TOPIC, f"encrypted file {path} ({why}), not made yet: `hats add` makes it")
+        return ok(TOPIC, f"encrypted file {path}, not made yet: `hats add` makes it ({why})")
     store = EncryptedFileStore(path, _passphrase_without_asking, settings.file_unlocked_seconds())
     try:
-        return _readable(store, f"encrypted file {path} ({why}), unlocked")
+        return _readable(store, f"encrypted file {path}, unlocked", why)
     except _NoPassphrase:
         return problem(TOPIC, f"encrypted file {path} is locked: HATS_FILE_PASSPHRASE is not set and no unlocked "
                               "key is kept; any hats command run in a terminal asks for the passphrase")
@@ -98,13 +98,13 @@ def _passphrase_without_asking() -> str:
     return passphrase
 
 
-def _readable(store: SecretStore, what: str) -> Finding:
+def _readable(store: SecretStore, what: str, why: str) -> Finding:
     """Read hats' index (it holds no secret): the keyring answers, and how much it holds."""
     warnings: list[str] = []
     vault = Vault(store, warn=warnings.append)
     keys, sessions = len(vault.profiles_with_keys()), len(vault.sessions())
     repaired = f"; {warnings[0]}" if warnings else ""
-    return ok(TOPIC, f"{what}: {_count(keys, 'key')}, {_count(sessions, 'cached session')}{repaired}")
+    return ok(TOPIC, f"{what}: {_count(keys, 'key')}, {_count(sessions, 'cached session')} ({why}){repaired}")
 
 
 def _count(n: int, thing: str) -> str:
