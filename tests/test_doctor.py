@@ -105,6 +105,24 @@ def test_an_sts_that_does_not_answer_is_one_problem_line(hats):
     assert "note    clock: not checked: no STS answered with a Date" in done.stdout.splitlines()
 
 
+def test_a_profile_with_an_sts_endpoint_of_its_own_is_checked_there(hats, world):
+    url = f"http://127.0.0.1:{closed_port()}"
+    (hats.home / ".aws/config").write_text(f"""\
+[default]
+endpoint_url = {world.sts.url}
+
+[profile elsewhere]
+endpoint_url = {url}
+""")
+    del hats.env["AWS_ENDPOINT_URL"]  # each profile names its own: nothing goes beyond 127.0.0.1
+    done = doctor(hats)
+    assert done.returncode == 1
+    answered = [line for line in done.stdout.splitlines() if line.startswith("ok      sts: ")]
+    assert len(answered) == 1 and answered[0].startswith(f"ok      sts: {world.sts.url} answers")
+    assert problems(done) == [f"problem sts: profile 'elsewhere': cannot get an answer from {url}: Could not "
+                              f"connect to the endpoint URL: \"{url}/\""]
+
+
 def test_a_clock_far_from_stss_is_a_problem(hats, world):
     healthy(hats)
     world.sts.skew_date(-7 * 60)  # STS's Date 7 minutes behind ours: our clock is ahead

@@ -44,10 +44,10 @@ def sts_findings(profiles: ProfileSet | None) -> list[Finding]:
 def _sts_endpoints(profiles: ProfileSet) -> dict[str, str]:
     """The profiles to resolve an endpoint for, each with how its line starts: the default (AWS_PROFILE's),
     then each profile that may name its own endpoint."""
-    default = os.environ.get("AWS_PROFILE", "")
-    chosen = {default: f"profile '{default}': " if default else ""}
+    named = os.environ.get("AWS_PROFILE")
+    chosen = {named or "default": f"profile '{named}': " if named else ""}
     for profile in profiles:
-        if any(key in profile.settings for key in OWN_ENDPOINT_SETTINGS):
+        if profile.name not in chosen and any(key in profile.settings for key in OWN_ENDPOINT_SETTINGS):
             chosen[profile.name] = f"profile '{profile.name}': "
     return chosen
 
