@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 LABEL = "secret-service"
 BUS_NAME = "org.freedesktop.secrets"
+STATE_TIMEOUT_SECONDS = 10  # a Secret Service started on demand takes a moment to answer
 
 
 def available() -> bool:
@@ -51,18 +52,21 @@ def available() -> bool:
 def default_collection_state() -> tuple[str, bool | None]:
     """The name of the program serving the Secret Service ("" if unknown) and whether its default
     collection is locked (None: there is none). D-Bus questions only: nothing is unlocked, nothing prompts."""
-    from jeepney import DBusAddress, Properties
+    from jeepney import DBusAddress, Properties, new_method_call
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
     from jeepney.wrappers import unwrap_msg
 
     with open_dbus_connection(bus="SESSION") as bus:
-        (collection,) = _Service(bus).call("ReadAlias", "s", "default")  # starts an activatable service
-        pid = bus.send_and_get_reply(message_bus.GetConnectionUnixProcessID(BUS_NAME)).body[0]
+        def ask(message):
+            return unwrap_msg(bus.send_and_get_reply(message, timeout=STATE_TIMEOUT_SECONDS))
+
+        (collection,) = ask(new_method_call(_Service(bus).address, "ReadAlias", "s", ("default",)))  # may start it
+        (pid,) = ask(message_bus.GetConnectionUnixProcessID(BUS_NAME))
         if collection == "/":
             return _program(pid), None
         address = DBusAddress(collection, bus_name=BUS_NAME, interface="org.freedesktop.Secret.Collection")
-        (_, locked), = unwrap_msg(bus.send_and_get_reply(Properties(address).get("Locked")))
+        (_, locked), = ask(Properties(address).get("Locked"))
         return _program(pid), bool(locked)
 
 
