@@ -144,6 +144,12 @@ def test_a_locked_encrypted_file_is_a_problem_and_no_passphrase_is_asked_for(fil
     assert problems(done) == [f"problem keyring: encrypted file {where} is locked: HATS_FILE_PASSPHRASE is not set "
                               "and no unlocked key is kept; any hats command run in a terminal asks for the passphrase"]
     assert "Passphrase" not in done.stdout + done.stderr
+    import pexpect
+
+    del file_hats.env["HATS_FILE_PASSPHRASE"]
+    on_a_terminal = file_hats.spawn("doctor")  # where a prompt could be shown, none is
+    assert on_a_terminal.expect(["Passphrase", pexpect.EOF]) == 1
+    assert "problem keyring: encrypted file" in on_a_terminal.before
 
 
 def test_a_wrong_passphrase_is_a_problem(file_hats):

@@ -58,8 +58,9 @@ def _clock(dates: list[str]) -> Finding:
         return note("clock", "not checked: no STS answered with a Date")
     skew = max(skews, key=abs)
     if abs(skew) > CLOCK_SKEW.total_seconds():
+        limit = round(CLOCK_SKEW.total_seconds() / 60)
         return problem("clock", f"this computer's clock is {skew_text(skew)} STS's (the Date of its answer): AWS "
-                                "refuses signatures more than 5 minutes off; set the clock (NTP)")
+                                f"refuses signatures more than {limit} minutes off; set the clock (NTP)")
     return ok("clock", f"within {round(abs(skew))} s of STS's (the Date of its answer)")
 
 
