@@ -211,6 +211,7 @@ SUBCOMMANDS = {
     "rotate": _added_by(".rotate"),
     "clear": _add_clear,
     "lock": _add_lock,
+    "doctor": _added_by(".doctor"),
 }
 
 

@@ -102,14 +102,28 @@ def client_for(caller: Credentials | None, profile: str, service: str = "sts"):
         aws_session_token=caller.session_token)
 
 
-def _call(caller: Credentials | None, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
-    """Make one STS call and parse its answer; every way it can fail is one line."""
-    from botocore.exceptions import BotoCoreError, ClientError, InvalidRegionError
-    from botocore.parsers import ResponseParserError
+def unsigned_answer(profile: str) -> tuple[str, dict]:
+    """The endpoint hats calls for `profile` (one not in the config: the defaults) and the metadata of its
+    answer to an unsigned GetCallerIdentity. STS refuses the call, but the refusal is an answer, and its
+    Date header is STS's clock. StsError when no answer comes."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    action = "".join(part.capitalize() for part in operation.split("_"))
+    client = _usable_client(None, profile)
     try:
-        client = client_for(caller, profile)
+        answer = client.get_caller_identity()
+    except ClientError as exc:
+        answer = exc.response
+    except BotoCoreError as exc:
+        raise StsError(f"cannot get an answer from {client.meta.endpoint_url}: {_one_line(exc)}") from None
+    return client.meta.endpoint_url, answer.get("ResponseMetadata", {})
+
+
+def _usable_client(caller: Credentials | None, profile: str):
+    """The client, or a ConfigError saying which setting botocore could not use."""
+    from botocore.exceptions import BotoCoreError, InvalidRegionError
+
+    try:
+        return client_for(caller, profile)
     except InvalidRegionError as exc:
         raise ConfigError(f"profile '{profile}': region '{exc.kwargs.get('region_name')}' is not an AWS region "
                           "name") from None
@@ -117,6 +131,17 @@ def _call(caller: Credentials | None, profile: str, operation: str, params: dict
         endpoint = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
         where = f"'{endpoint}'" if endpoint else f"configured for profile '{profile}'"
         raise ConfigError(f"the STS endpoint {where} is not a URL hats can use: {exc}") from None
+    except BotoCoreError as exc:  # botocore refuses the config file (or AWS_PROFILE names no profile)
+        raise ConfigError(_one_line(exc)) from None
+
+
+def _call(caller: Credentials | None, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
+    """Make one STS call and parse its answer; every way it can fail is one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    action = "".join(part.capitalize() for part in operation.split("_"))
+    client = _usable_client(caller, profile)
     try:
         answer = getattr(client, operation)(**params)
     except ClientError as exc:
@@ -148,22 +173,32 @@ def check_clock(response: dict, now: Callable[[], datetime] = utcnow) -> None:
     global _clock_warned
     if _clock_warned:
         return
+    try:
+        skew = skew_seconds(response["ResponseMetadata"]["HTTPHeaders"]["date"], now)
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return  # no date: nothing to compare with
+    if skew is not None and abs(skew) > CLOCK_SKEW.total_seconds():
+        _clock_warned = True
+        print(f"hats: warning: this computer's clock is {skew_text(skew)} STS's (the Date of its "
+              "answer): sessions may look expired while fresh, or fresh while expired; set the clock (NTP)",
+              file=sys.stderr)
+
+
+def skew_seconds(date: str, now: Callable[[], datetime] = utcnow) -> float | None:
+    """How far this computer's clock is ahead of an HTTP `Date` (negative: behind); None if it is not a date."""
     # imported here: a run with a cached session never pays for it
     from email.utils import parsedate_to_datetime
 
     try:
-        server = parsedate_to_datetime(response["ResponseMetadata"]["HTTPHeaders"]["date"])
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-        return  # no date, or not one: nothing to compare with
-    if server.tzinfo is None:
-        return
-    skew = (now() - server).total_seconds()
-    if abs(skew) > CLOCK_SKEW.total_seconds():
-        _clock_warned = True
-        way = "ahead of" if skew > 0 else "behind"
-        print(f"hats: warning: this computer's clock is {_span(abs(skew))} {way} STS's (the Date of its "
-              "answer): sessions may look expired while fresh, or fresh while expired; set the clock (NTP)",
-              file=sys.stderr)
+        server = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return None
+    return None if server.tzinfo is None else (now() - server).total_seconds()
+
+
+def skew_text(skew: float) -> str:
+    """'7 min ahead of', '2 h 3 min behind': how a skew of `skew` seconds reads before "STS's"."""
+    return f"{_span(abs(skew))} {'ahead of' if skew > 0 else 'behind'}"
 
 
 def _span(seconds: float) -> str:

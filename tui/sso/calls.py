@@ -82,7 +82,34 @@ def create_token(sign_in: SignIn, client: Client, grant: str, profile: str | Non
 
 def authorize_url(sign_in: SignIn, profile: str | None = None) -> str:
     """The authorization endpoint: /authorize on whatever sso-oidc endpoint botocore resolves."""
-    return _client("sso-oidc", sign_in, profile).meta.endpoint_url.rstrip("/") + "/authorize"
+    return endpoint_url("sso-oidc", sign_in, profile).rstrip("/") + "/authorize"
+
+
+def endpoint_url(service: str, sign_in: SignIn, profile: str | None = None) -> str:
+    """Where hats calls `service` ("sso-oidc" or the portal, "sso") for a sign-in, as botocore resolves it."""
+    return _client(service, sign_in, profile).meta.endpoint_url
+
+
+PROBES = {  # a call each service refuses at once, made-up values and all: a refusal is an answer
+    "sso-oidc": ("create_token", {"clientId": "hats-doctor", "clientSecret": "none", "grantType": DEVICE_GRANT,
+                                  "deviceCode": "none"}),
+    "sso": ("list_accounts", {"accessToken": "hats-doctor"}),
+}
+
+
+def answers(service: str, sign_in: SignIn, profile: str | None = None) -> str:
+    """The endpoint of `service` for a sign-in, once it answered PROBES' call; SsoError when nothing answers."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = _client(service, sign_in, profile)
+    operation, params = PROBES[service]
+    try:
+        getattr(client, operation)(**params)
+    except ClientError:
+        pass
+    except BotoCoreError as exc:
+        raise SsoError(f"cannot get an answer from {client.meta.endpoint_url}: {_one_line(exc)}") from None
+    return client.meta.endpoint_url
 
 
 def list_accounts(sign_in: SignIn, access_token: str, profile: str | None = None) -> list[Account]:
@@ -127,7 +154,7 @@ def _client(service: str, sign_in: SignIn, profile: str | None):
     import botocore.session
     from botocore import UNSIGNED
     from botocore.config import Config
-    from botocore.exceptions import InvalidRegionError
+    from botocore.exceptions import BotoCoreError, InvalidRegionError
 
     session = botocore.session.Session()
     if profile and profile in session.available_profiles:
@@ -140,6 +167,8 @@ def _client(service: str, sign_in: SignIn, profile: str | None):
         raise ConfigError(f"{_where(sign_in)}: sso_region '{sign_in.region}' is not an AWS region name") from None
     except ValueError as exc:
         raise ConfigError(f"the {service} endpoint for {_where(sign_in)} is not a URL hats can use: {exc}") from None
+    except BotoCoreError as exc:  # botocore refuses the config file
+        raise ConfigError(_one_line(exc)) from None
 
 
 def _call(service: str, sign_in: SignIn, profile: str | None, operation: str, params: dict) -> dict:

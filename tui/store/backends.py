@@ -69,11 +69,16 @@ def open_vault(backend: str | None = None, passphrase: Passphrase = None,
     `passphrase` is asked for the encrypted file's passphrase when it is needed; `warn` is
     given the one-line warnings (a repaired index).
     """
-    name = settings.backend(backend) or _platform_backend()
-    return Vault(BACKENDS[name](passphrase), warn=warn)
+    return Vault(BACKENDS[chosen_backend(backend)](passphrase), warn=warn)
 
 
-def _platform_backend() -> str:
+def chosen_backend(flag: str | None = None) -> str:
+    """The backend's name: --backend, else HATS_BACKEND, else the platform's."""
+    return settings.backend(flag) or platform_backend()
+
+
+def platform_backend() -> str:
+    """The platform's secure keyring; elsewhere the Secret Service if one answers, else the encrypted file."""
     if sys.platform in PLATFORM_BACKENDS:
         return PLATFORM_BACKENDS[sys.platform]
     from .secret_service import available

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import VaultError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 LABEL = "secret-service"
 BUS_NAME = "org.freedesktop.secrets"
+STATE_TIMEOUT_SECONDS = 10  # a Secret Service started on demand takes a moment to answer
 
 
 def available() -> bool:
@@ -45,6 +47,35 @@ def available() -> bool:
             return BUS_NAME in bus.send_and_get_reply(message_bus.ListActivatableNames()).body[0]
     except Exception:  # no bus, a bus that refuses us: not available
         return False
+
+
+def default_collection_state() -> tuple[str, bool | None]:
+    """The name of the program serving the Secret Service ("" if unknown) and whether its default
+    collection is locked (None: there is none). D-Bus questions only: nothing is unlocked, nothing prompts."""
+    from jeepney import DBusAddress, Properties, new_method_call
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+    from jeepney.wrappers import unwrap_msg
+
+    with open_dbus_connection(bus="SESSION") as bus:
+        def ask(message):
+            return unwrap_msg(bus.send_and_get_reply(message, timeout=STATE_TIMEOUT_SECONDS))
+
+        (collection,) = ask(new_method_call(_Service(bus).address, "ReadAlias", "s", ("default",)))  # may start it
+        (pid,) = ask(message_bus.GetConnectionUnixProcessID(BUS_NAME))
+        if collection == "/":
+            return _program(pid), None
+        address = DBusAddress(collection, bus_name=BUS_NAME, interface="org.freedesktop.Secret.Collection")
+        (_, locked), = ask(Properties(address).get("Locked"))
+        return _program(pid), bool(locked)
+
+
+def _program(pid: int) -> str:
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:  # no /proc, or not ours to read
+        return ""
+    return "gnome-keyring" if name.startswith("gnome-keyring") else name  # comm is cut at 15 characters
 
 
 class _Service:
