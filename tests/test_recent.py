@@ -136,3 +136,12 @@ def test_the_state_dir_is_where_platformdirs_puts_it(monkeypatch, tmp_path, xdg)
     else:
         monkeypatch.setenv("XDG_STATE_HOME", xdg)
     assert default_state_dir() == Path(user_state_dir("hats"))
+
+
+def test_a_command_that_cannot_start_is_no_use(hats, world):
+    hats.add_key()
+    assert hats.run("exec", "auditor", "--mfa-token", world.code(), "--", "true").returncode == 0
+    before = history_file(hats).read_bytes()
+    done = hats.run("exec", "dev-admin", "--mfa-token", world.code(), "--", "no-such-command-xyz")
+    assert done.returncode == 127
+    assert history_file(hats).read_bytes() == before and listed(hats, "--recent")[0] == "auditor"

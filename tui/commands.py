@@ -50,7 +50,7 @@ def cmd_list(args) -> int:
 def cmd_exec(args) -> int:
     from .child.role import role_child
     from .child.spawn import ChildError, exec_child, run_child
-    from .recent import record_use
+    from .recent import use_of
     from .store.vault import default_state_dir
 
     command = args.command_line or None
@@ -58,9 +58,9 @@ def cmd_exec(args) -> int:
         raise ChildError("command not found: ''")  # as a shell says; before any code is asked for
     engine = _engine(args)
     session = engine.credentials(args.profile, renew=args.renew)
-    record_use(default_state_dir(), args.profile)
     serve = args.server if args.server is not None else command is None
-    with role_child(engine, args.profile, session, command, serve=serve, shell=args.shell) as (argv, env):
+    with role_child(engine, args.profile, session, command, serve=serve, shell=args.shell) as (argv, env), \
+            use_of(default_state_dir(), args.profile):
         if command and not serve:
             exec_child(argv, env)  # becomes the command: nothing of hats is left to relay
         return run_child(argv, env)
@@ -84,7 +84,7 @@ def cmd_export(args) -> int:
 
 def cmd_login(args) -> int:
     from .browsers import browser_for
-    from .recent import record_use
+    from .recent import use_of
     from .signin import profile_console_url
     from .store.vault import default_state_dir
 
@@ -93,11 +93,11 @@ def cmd_login(args) -> int:
     browser = None if args.stdout else browser_for(engine.profiles.get(args.profile))
     url = profile_console_url(engine, args.profile, duration=args.duration, destination=args.destination,
                               region=args.region, service=args.service, path=args.path)
-    record_use(default_state_dir(), args.profile)
-    if browser is None:
-        write_out(url + "\n")
-        return 0
-    browser.open(url, default_state_dir())
+    with use_of(default_state_dir(), args.profile):
+        if browser is None:
+            write_out(url + "\n")
+            return 0
+        browser.open(url, default_state_dir())
     print(f"Opened the AWS console as '{printable(args.profile)}' in {browser.description}.", file=sys.stderr)
     return 0
 

@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 FILE_NAME = "recent.json"
@@ -101,3 +101,25 @@ def record_use(state_dir: Path, name: str, now: float | None = None) -> Recent:
     recent.record(name, time.time() if now is None else now)
     save(state_dir, recent)
     return recent
+
+
+@contextlib.contextmanager
+def use_of(state_dir: Path, name: str) -> Iterator[None]:
+    """A use of `name` recorded now (an exec never comes back to record it later), and taken back
+    if the block fails: a command that could not be started was no use, and leaves no trace."""
+    path = path_in(state_dir)
+    try:
+        before: tuple[bytes, os.stat_result] | None = path.read_bytes(), path.stat()
+    except OSError:
+        before = None
+    record_use(state_dir, name)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if before is None:
+                path.unlink()
+            else:
+                path.write_bytes(before[0])
+                os.utime(path, ns=(before[1].st_atime_ns, before[1].st_mtime_ns))
+        raise

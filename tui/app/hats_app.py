@@ -40,6 +40,7 @@ from ..store.vault import Vault, default_state_dir
 from ..widgets.profile_tree import ProfileTree
 from .base import home_relative
 from .children import ChildRunner
+from .keymap import user_keymap
 from .portals import PortalRefresher
 
 ENGINE_LABEL = "hats (app)"  # how other runs name this one while it asks for a code
@@ -87,7 +88,11 @@ class HatsApp(ChildRunner, PortalRefresher):
 
     def on_ready(self) -> None:
         self.status("Opening the keyring…")
+        keymap, problem = user_keymap(type(self))
+        self.set_keymap(keymap)
         self.load_profiles()
+        if problem:
+            self.status(problem, error=True)
         self.open_vault()
         self.set_interval(1, self.tick)
 

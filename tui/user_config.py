@@ -1,0 +1,140 @@
+"""hats' own config file, `config.toml` in the user config directory: what the HATS_* variables set,
+for every run, and the app's keys.
+
+    session_duration = 14400        # HATS_SESSION_DURATION
+    refresh_margin = 300            # HATS_REFRESH_MARGIN
+    prod_pattern = "prod|live"      # HATS_PROD_PATTERN
+    backend = "file"                # HATS_BACKEND
+    browser = "firefox-container"   # HATS_BROWSER
+
+    [keymap]                        # binding id = keys, as Textual's keymaps take them
+    renew = "ctrl+r"
+    console = "o,ctrl+o"
+
+A variable that is set wins over the file. The file is read only when it exists (a cached
+`hats exec` pays a stat for it), parsed once a process, and every problem is one line
+naming the file, the line and the key. Only tui/settings.py calls this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .display import printable
+from .errors import ConfigError
+
+FILE_NAME = "config.toml"
+KEYS = {"session_duration": "HATS_SESSION_DURATION", "refresh_margin": "HATS_REFRESH_MARGIN",
+        "prod_pattern": "HATS_PROD_PATTERN", "backend": "HATS_BACKEND", "browser": "HATS_BROWSER"}
+TABLES = ("keymap",)
+
+
+class UserConfigError(ConfigError):
+    """config.toml cannot be read, or holds a key or value hats cannot use."""
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    path: Path | None = None
+    values: dict[str, object] = field(default_factory=dict)  # top-level key -> its value
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    text: str = ""
+
+    def where(self, key: str, table: str | None = None) -> str:
+        """How a message names a key: `~/.config/hats/config.toml line 3: session_duration`."""
+        line = line_of(self.text, key, table)
+        at = f" line {line}" if line else ""
+        return f"{shown_path(self.path)}{at}: {f'{table}.' if table else ''}{key}"
+
+
+def default_path() -> Path:
+    """The platform's user config directory; on Linux the XDG rule platformdirs follows, worked out
+    here so that a cached exec does not import platformdirs (tests/test_user_config.py checks both)."""
+    import sys
+
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config"), "hats", FILE_NAME)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("hats"), FILE_NAME)
+
+
+_loaded: dict[tuple[str, int], UserConfig] = {}
+
+
+def load(path: Path) -> UserConfig:
+    """The file at `path`, or an empty config when there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return UserConfig()
+    cache_key = (str(path), stat.st_mtime_ns)
+    if cache_key not in _loaded:
+        _loaded.clear()
+        _loaded[cache_key] = _parse(path)
+    return _loaded[cache_key]
+
+
+def _parse(path: Path) -> UserConfig:
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except OSError as exc:
+        raise UserConfigError(f"{shown_path(path)}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserConfigError(f"{shown_path(path)}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserConfigError(f"{shown_path(path)}: is not valid TOML: {exc}") from None
+    config = UserConfig(path, text=text)
+    for key, value in data.items():
+        if key in TABLES:
+            continue
+        if key not in KEYS:
+            raise UserConfigError(f"{config.where(key)}: no such setting; the settings are "
+                                  f"{', '.join([*KEYS, *(f'[{table}]' for table in TABLES)])}")
+        if isinstance(value, (dict, list)):
+            raise UserConfigError(f"{config.where(key)}: takes one value, not a table or a list")
+        config.values[key] = value
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict):
+        raise UserConfigError(f"{config.where('keymap')}: is a table of binding id = \"keys\"")
+    for binding, keys in keymap.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise UserConfigError(f"{config.where(binding, 'keymap')}: takes the keys as a string, "
+                                  "like \"ctrl+r\" or \"r,f5\"")
+        config.keymap[binding] = keys.strip()
+    return config
+
+
+def setting_text(value: object) -> str:
+    """A value as the matching HATS_* variable would hold it: `true` and numbers as written in TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def line_of(text: str, key: str, table: str | None = None) -> int | None:
+    """The line a key is set on, in the top level or in `[table]`; None when it cannot be told."""
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1).strip("\"'")
+        elif current == table and pattern.match(line):
+            return number
+    return None
+
+
+def shown_path(path: Path | None) -> str:
+    if path is None:
+        return FILE_NAME
+    home = os.path.expanduser("~")
+    text = str(path)
+    return printable("~" + text[len(home):] if home != "/" and text.startswith(home + os.sep) else text)
