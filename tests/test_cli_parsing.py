@@ -10,7 +10,7 @@ import pytest
 
 from tui import cli
 
-SUBCOMMANDS = ("add", "remove", "list", "exec", "export", "login", "demo", "sso", "clear", "lock")
+SUBCOMMANDS = ("add", "remove", "list", "exec", "export", "login", "demo", "sso", "completion", "clear", "lock")
 
 
 def full_parse(argv: list[str]) -> dict:

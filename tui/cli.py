@@ -202,6 +202,7 @@ SUBCOMMANDS = {
     "login": _add_login,
     "demo": _add_demo,
     "sso": _added_by(".sso_commands"),
+    "completion": _added_by(".completion"),
     "clear": _add_clear,
     "lock": _add_lock,
 }
