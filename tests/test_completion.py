@@ -196,6 +196,18 @@ def test_nothing_is_offered_after_the_profile_or_after_dashes(home):
     assert complete(home, "lock", "") == []
 
 
+def test_names_follow_the_config_as_it_changes(home):
+    assert complete(home, "exec", "q") == []
+    (home / ".aws/config").write_text(CONFIG + "[profile qa-admin]\nregion = eu-west-1\n")
+    assert complete(home, "exec", "q") == ["qa-admin"]
+    (home / ".aws/credentials").write_text(CREDENTIALS + "[qa-bot]\naws_access_key_id = AKIAEXAMPLEEXAMPLE34\n")
+    assert complete(home, "exec", "q") == ["qa-admin", "qa-bot"]
+    (home / ".aws/config").write_text(BROKEN)
+    assert complete(home, "exec", "") == []
+    (home / ".aws/config").unlink()
+    assert complete(home, "exec", "") == ["ci-bot", "qa-bot"]
+
+
 def test_a_broken_config_gives_no_names_and_no_error(home):
     (home / ".aws/config").write_text(BROKEN)
     assert complete(home, "exec", "") == []

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .profiles import ProfileSet
 
 NAMES_FOR: dict[str, Callable[[], list[str]]] = {}  # a positional's dest -> where its values come from
 
@@ -82,24 +78,15 @@ def _positional_values(action: argparse.Action | None) -> list[str]:
 
 
 def profile_names() -> list[str]:
-    """Every profile of the config and credentials files, as `hats exec` reads them."""
-    return _from_config(lambda profiles: list(profiles.profiles))  # names only: no profile is built
+    from .completion_names import names
+
+    return names("profiles")
 
 
 def session_names() -> list[str]:
-    """Every `[sso-session NAME]` of the config file."""
-    return _from_config(lambda profiles: list(profiles.sign_ins))
+    from .completion_names import names
 
-
-def _from_config(names: Callable[[ProfileSet], list[str]]) -> list[str]:
-    """The names read from the config; none at all if it cannot be read, for a shell's TAB shows no errors."""
-    from .errors import HatsError
-    from .profiles import load
-
-    try:
-        return names(load())
-    except HatsError:
-        return []
+    return names("sessions")
 
 
 NAMES_FOR.update(profile=profile_names, session=session_names)
