@@ -33,6 +33,9 @@ region = eu-west-1
 [profile prod-admin]
 region = us-east-1
 
+[profile "team x"]
+region = us-east-1
+
 [sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
 sso_region = eu-west-1
@@ -114,29 +117,29 @@ def interactive(shell: str, home: Path) -> Iterator[pexpect.spawn]:
         child.close(force=True)
 
 
-def line_after_tab(shell: str, home: Path, typed: str) -> tuple[str, str]:
-    """The command line after typing `typed` and TAB, and all the terminal showed.
-
-    The line is read back by going to its start (Ctrl-A) and turning it into an `echo`."""
+def words_after_tab(shell: str, home: Path, typed: str) -> tuple[list[str], str]:
+    """The words of the command line after typing `typed` and TAB, as the shell reads them, and all
+    the terminal showed. They are read back by going to the line's start (Ctrl-A) and making it a printf."""
     with interactive(shell, home) as child:
         child.send(typed + "\t")
-        child.send("\x01echo 'LINE<' \x05'>'\r")  # Ctrl-A, echo 'LINE<' ...the line... '>', Ctrl-E
-        child.expect(r"LINE< (.*?)\s*>\r?\n")
-        return child.match.group(1), child.logfile_read.getvalue()
+        child.send("\x01printf '[%s]' \x05; echo ' <END'\r")  # Ctrl-A, printf '[%s]' ...the line...; echo
+        child.expect(r"((?:\[[^]\r\n\x1b]*\])+) <END\r?\n")
+        return re.findall(r"\[([^\]]*)\]", child.match.group(1)), child.logfile_read.getvalue()
 
 
 # In real shells, installed as a user would -------------------------------------------------------
 
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize(("typed", "completed"), [
-    ("hats exec dev-r", "hats exec dev-readonly"),  # a profile name
-    ("hats exe", "hats exec"),  # a subcommand
-    ("hats exec dev-admin --ren", "hats exec dev-admin --renew"),  # an option
-    ("hats sso login co", "hats sso login corp"),  # an sso-session name
+    ("hats exec dev-r", ["hats", "exec", "dev-readonly"]),  # a profile name
+    ("hats exe", ["hats", "exec"]),  # a subcommand
+    ("hats exec dev-admin --ren", ["hats", "exec", "dev-admin", "--renew"]),  # an option
+    ("hats sso login co", ["hats", "sso", "login", "corp"]),  # an sso-session name
+    ("hats exec team", ["hats", "exec", "team x"]),  # a name with a space: one word, quoted
 ])
 def test_tab_completes_the_word(shell, home, typed, completed):
-    line, _ = line_after_tab(shell, home, typed)
-    assert line == completed
+    words, _ = words_after_tab(shell, home, typed)
+    assert words == completed
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -157,15 +160,15 @@ def test_tab_lists_the_profiles_starting_with_what_was_typed(shell, home):
 @pytest.mark.parametrize("shell", SHELLS)
 def test_a_broken_config_completes_nothing_and_prints_nothing(shell, home):
     (home / ".aws/config").write_text(BROKEN)
-    line, terminal = line_after_tab(shell, home, "hats exec dev")
-    assert line == "hats exec dev"
+    words, terminal = words_after_tab(shell, home, "hats exec dev")
+    assert words == ["hats", "exec", "dev"]
     assert "hats:" not in terminal and "Traceback" not in terminal
 
 
 # The hook the scripts call ----------------------------------------------------------------------
 
 def test_profile_names_are_the_configs(home):
-    assert complete(home, "exec", "") == ["ci-bot", "default", "dev-admin", "dev-readonly", "prod-admin"]
+    assert complete(home, "exec", "") == ["ci-bot", "default", "dev-admin", "dev-readonly", "prod-admin", "team x"]
     assert complete(home, "login", "--stdout", "dev") == ["dev-admin", "dev-readonly"]
 
 

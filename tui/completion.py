@@ -13,14 +13,12 @@ import sys
 
 BASH = r"""# hats completion for bash: source it, or put it in ~/.local/share/bash-completion/completions/hats
 _hats() {
-    local IFS=$'\n' candidate quoted
-    local -a found
-    found=($(printf '%s\n' "${COMP_WORDS[@]:1:COMP_CWORD}" | command hats completion --complete 2>/dev/null))
+    local candidate quoted
     COMPREPLY=()
-    for candidate in "${found[@]}"; do
+    while IFS= read -r candidate; do
         printf -v quoted '%q' "$candidate"
         COMPREPLY+=("$quoted")
-    done
+    done < <(printf '%s\n' "${COMP_WORDS[@]:1:COMP_CWORD}" | command hats completion --complete 2>/dev/null)
 }
 complete -F _hats hats
 """
