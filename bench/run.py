@@ -34,6 +34,8 @@ run by run so that load on the machine hits them alike):
             and the cached exec path step by step (bench/exec_probe.py).
 7. sso      an IAM Identity Center profile on the local Identity Center (bench/sso.py):
             warm against the cached two-hop chain, and the calls of a cold run with a valid token.
+8. completion  one TAB at 10,000 profiles: the hook process for names, a subcommand and an option,
+            and bash's whole completion function (bench/completion.py). Target: under 100 ms.
 
 No timing is asserted anywhere: this is a measuring script, not a test.
 """
@@ -59,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.configs import account_id, generate, sample_names  # noqa: E402
+from bench.completion import section_completion  # noqa: E402
 from bench.sso import section_sso  # noqa: E402
 from tui.sandbox.world import Account, Role, Spec, User, World, build_world  # noqa: E402
 
@@ -71,7 +74,7 @@ TARGET = "prod-hop"                            # bench-user -> dev-hop -> prod-h
 MFA_ROLES = [f"role-{i}" for i in range(1, 6)]
 BENCH_PROFILES = 3 + len(MFA_ROLES)            # bench-user, dev-hop, prod-hop and the MFA roles
 PASSPHRASE = "correct horse battery staple"
-SECTIONS = ("exec", "handoff", "prompts", "tui", "memory", "imports", "sso")
+SECTIONS = ("exec", "handoff", "prompts", "tui", "memory", "imports", "sso", "completion")
 TUI_SIZES = (100, 2000, 10000)
 BIG_CONFIG = 10000                             # generated profiles added to the bench config for the exec rows
 PROMPT = re.compile(rb"(?i)enter mfa (code|token)")
@@ -640,6 +643,8 @@ def main() -> int:
                  lambda: section_imports(homes, world, results)),
                 ("sso", "7. IAM Identity Center: a cached SSO role, and a cold one with a valid token",
                  lambda: section_sso(homes, world, args.runs, results, run, median_ms, fmt_ms, table, HATS, TARGET)),
+                ("completion", "8. Tab completion at 10,000 profiles",
+                 lambda: section_completion(args.runs, results, fmt_ms, table, HATS)),
             ]
             for name, title, body in sections:
                 if name not in only:

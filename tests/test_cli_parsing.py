@@ -10,7 +10,8 @@ import pytest
 
 from tui import cli
 
-SUBCOMMANDS = ("add", "remove", "list", "exec", "export", "login", "demo", "sso", "rotate", "clear", "lock", "doctor")
+SUBCOMMANDS = ("add", "remove", "list", "exec", "export", "login", "demo", "sso", "rotate", "completion", "clear",
+               "lock", "doctor")
 
 
 def full_parse(argv: list[str]) -> dict:

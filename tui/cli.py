@@ -209,6 +209,7 @@ SUBCOMMANDS = {
     "demo": _add_demo,
     "sso": _added_by(".sso_commands"),
     "rotate": _added_by(".rotate"),
+    "completion": _added_by(".completion"),
     "clear": _add_clear,
     "lock": _add_lock,
     "doctor": _added_by(".doctor"),

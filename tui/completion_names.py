@@ -1,0 +1,73 @@
+"""The profile and sso-session names a TAB offers, kept in hats' state directory until the AWS files change.
+
+Reading a config of 10,000 profiles costs a TAB about as much again as starting Python, so the names
+read (by hats' own reader, as `hats exec` reads them) are kept with the files' inode, size and times,
+and read again only when one of those changes. Names are no secret; a broken file keeps no names.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CACHE_FILE = "completion-names.json"
+KINDS = ("profiles", "sessions")
+
+
+def names(kind: str) -> list[str]:
+    """The names of one of KINDS; none at all if the files cannot be read, for a TAB shows no errors."""
+    from .profiles import config_path, credentials_path
+
+    files = (config_path(), credentials_path())
+    key = [[str(path), _signature(path)] for path in files]
+    cache = _cache_path()
+    kept = _kept(cache)
+    if kept.get("key") != key or not all(isinstance(kept.get(each), list) for each in KINDS):
+        kept = {"key": key, **_read(files)}
+        _keep(cache, kept)
+    return kept[kind]
+
+
+def _signature(path: Path) -> list[int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return [found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
+
+
+def _read(files: tuple[Path, Path]) -> dict[str, list[str]]:
+    from .errors import HatsError
+    from .profiles import load
+
+    try:
+        profiles = load(*files)
+        return {"profiles": list(profiles.profiles), "sessions": list(profiles.sign_ins)}  # names: nothing built
+    except HatsError:
+        return {kind: [] for kind in KINDS}
+
+
+def _cache_path() -> Path:
+    from platformdirs import user_state_dir
+
+    from .settings import state_dir
+
+    return Path(state_dir() or user_state_dir("hats")) / CACHE_FILE  # store.vault's default_state_dir, unimported
+
+
+def _kept(cache: Path) -> dict:
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _keep(cache: Path, kept: dict) -> None:
+    from .files import write_atomically
+
+    try:
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(cache, json.dumps(kept).encode())
+    except OSError:
+        pass  # a read-only state directory: every TAB reads the files
