@@ -127,7 +127,7 @@ async def test_the_filter_puts_the_cursor_on_the_match_used_most_lately(app_env,
 def test_the_state_dir_is_where_platformdirs_puts_it(monkeypatch, tmp_path, xdg):
     from platformdirs import user_state_dir
 
-    from tui.store.vault import default_state_dir
+    from tui.dirs import default_state_dir
 
     monkeypatch.delenv("HATS_STATE_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -48,11 +48,9 @@ def _read(files: tuple[Path, Path]) -> dict[str, list[str]]:
 
 
 def _cache_path() -> Path:
-    from platformdirs import user_state_dir
+    from .dirs import default_state_dir
 
-    from .settings import state_dir
-
-    return Path(state_dir() or user_state_dir("hats")) / CACHE_FILE  # store.vault's default_state_dir, unimported
+    return default_state_dir() / CACHE_FILE
 
 
 def _kept(cache: Path) -> dict:

@@ -51,16 +51,10 @@ class UserConfig:
 
 
 def default_path() -> Path:
-    """The platform's user config directory; on Linux the XDG rule platformdirs follows, worked out
-    here so that a cached exec does not import platformdirs (tests/test_user_config.py checks both)."""
-    import sys
+    """config.toml in the platform's user config directory (tui/dirs.py)."""
+    from .dirs import user_config_dir
 
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config"), "hats", FILE_NAME)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("hats"), FILE_NAME)
+    return user_config_dir() / FILE_NAME
 
 
 _loaded: dict[tuple[str, int], UserConfig] = {}

@@ -9,13 +9,12 @@ one warning. A damaged session is no session: it is made again.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
-from .. import settings
+from ..dirs import default_state_dir  # noqa: F401 - where the vault's callers find it
 from ..credentials import Credentials, SessionKind, iso, parse_iso
 from ..errors import NoKeyError, VaultError
 from .items import (KIND_VALUES, CachedSession, DamagedItemError, SecretStore, SessionEntry, SignInEntry, session_item,
@@ -295,18 +294,3 @@ def _index_from_json(text: str) -> dict:
             for entry in index["sessions"].values()):
         raise ValueError("not an index")
     return index
-
-
-def default_state_dir() -> Path:
-    """HATS_STATE_DIR, else the platform's. On Linux that is the XDG rule platformdirs follows, worked
-    out here: a cached exec records its use there, and importing platformdirs would cost it 3 ms
-    (tests/test_recent.py checks the two agree)."""
-    chosen = settings.state_dir()
-    if chosen:
-        return Path(chosen)
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_STATE_HOME", "")
-        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.local/state"), "hats")
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir("hats"))
