@@ -256,7 +256,8 @@ class HatsApp(ChildRunner, PortalRefresher):
         for screen in (self.main, self):
             for binding in type(screen).BINDINGS:
                 if isinstance(binding, Binding):  # the footer's and the rest: the help is where those are found
-                    rows.append((self.get_key_display(binding), binding.tooltip or binding.description))
+                    what = binding.tooltip or binding.description
+                    rows.append((self.get_key_display(binding), f"{what}  ({binding.id})" if binding.id else what))
         rows.insert(0, ("enter", "Open a shell in the highlighted role"))
         rows.insert(1, ("j k ↑ ↓", "Move"))
         self.push_screen(HelpScreen(rows))
