@@ -4,7 +4,7 @@ What one TAB costs: the hook process the scripts start (`hats completion --compl
 on stdin) for a profile prefix, for every profile, for a subcommand and for an option; then bash's
 whole `_hats` function (the hook plus quoting each name into COMPREPLY), and a bare
 `python -c pass` for the interpreter's own start. The names are kept until the AWS files change
-(tui/completion_names.py): the rows time TABs with the names kept, and one TAB after a change
+(tui/completion/names.py): the rows time TABs with the names kept, and one TAB after a change
 (the kept names deleted before each run). Target (issue 13): under 100 ms at 10,000.
 """
 
@@ -30,8 +30,8 @@ CASES = (  # (what is completed, the words after `hats`, the last being complete
 
 
 def section_completion(runs: int, results: dict, fmt_ms, table, hats: list[str]) -> str:
-    from tui.completion import BASH
-    from tui.completion_names import CACHE_FILE
+    from tui.completion import script
+    from tui.completion.names import CACHE_FILE
 
     with tempfile.TemporaryDirectory(prefix="hats-bench-completion-") as home:
         config = Path(home) / "config"
@@ -55,8 +55,8 @@ def section_completion(runs: int, results: dict, fmt_ms, table, hats: list[str])
         rows.append(["after a change of the config: hats exec t000-pay<TAB>", str(shown), fmt_ms(seconds * 1000),
                      "met" if seconds < 0.1 else "MISSED"])
         bash_env = {**env, "PATH": f"{bin_dir}:{env['PATH']}"}
-        script = BASH + 'COMP_WORDS=(hats exec ""); COMP_CWORD=2; _hats; printf "%s\\n" "${COMPREPLY[@]}"\n'
-        seconds, shown = _timed(["bash", "--norc", "-c", script], bash_env, "", runs)
+        hook = script("bash") + 'COMP_WORDS=(hats exec ""); COMP_CWORD=2; _hats; printf "%s\\n" "${COMPREPLY[@]}"\n'
+        seconds, shown = _timed(["bash", "--norc", "-c", hook], bash_env, "", runs)
         figures["bash _hats: hats exec <TAB>"] = seconds
         rows.append(["bash's _hats, end to end: hats exec <TAB>", str(shown), fmt_ms(seconds * 1000),
                      "met" if seconds < 0.1 else "MISSED"])

@@ -16,7 +16,7 @@ KINDS = ("profiles", "sessions")
 
 def names(kind: str) -> list[str]:
     """The names of one of KINDS; none at all if the files cannot be read, for a TAB shows no errors."""
-    from .profiles import config_path, credentials_path
+    from ..profiles import config_path, credentials_path
 
     files = (config_path(), credentials_path())
     key = [[str(path), _signature(path)] for path in files]
@@ -37,8 +37,8 @@ def _signature(path: Path) -> list[int] | None:
 
 
 def _read(files: tuple[Path, Path]) -> dict[str, list[str]]:
-    from .errors import HatsError
-    from .profiles import load
+    from ..errors import HatsError
+    from ..profiles import load
 
     try:
         profiles = load(*files)
@@ -48,7 +48,7 @@ def _read(files: tuple[Path, Path]) -> dict[str, list[str]]:
 
 
 def _cache_path() -> Path:
-    from .dirs import default_state_dir
+    from ..dirs import default_state_dir
 
     return default_state_dir() / CACHE_FILE
 
@@ -62,7 +62,7 @@ def _kept(cache: Path) -> dict:
 
 
 def _keep(cache: Path, kept: dict) -> None:
-    from .files import write_atomically
+    from ..files import write_atomically
 
     try:
         cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ NAMES_FOR: dict[str, Callable[[], list[str]]] = {}  # a positional's dest -> whe
 
 def candidates(words: list[str]) -> list[str]:
     """The completions of `words[-1]`, given the words before it; nothing after `--`."""
-    from .cli import build_parser, command_named
+    from ..cli import build_parser, command_named
 
     *done, current = words or [""]
     if "--" in done:
@@ -78,13 +78,13 @@ def _positional_values(action: argparse.Action | None) -> list[str]:
 
 
 def profile_names() -> list[str]:
-    from .completion_names import names
+    from .names import names
 
     return names("profiles")
 
 
 def session_names() -> list[str]:
-    from .completion_names import names
+    from .names import names
 
     return names("sessions")
 
