@@ -7,6 +7,9 @@ Writes to screenshots/ (or DIR):
     mfa.svg        the MFA modal, a code half typed
     sessions.svg   the sessions pane with its countdowns, after a shell in security-auditor
     filter.svg     the fuzzy filter in use
+    sso.svg        an IAM Identity Center sign-in: the acme session with its portal's accounts
+                   and roles (the portal-only acme-sandbox.PowerUser highlighted), and the
+                   sign-in in the sessions pane
     prompt.svg     the coloured subshell prompt of the production account, from a real
                    terminal: `hats exec prod-admin` in tmux, captured with its escapes and
                    rendered with rich
@@ -15,7 +18,10 @@ The app runs headless (Textual's run_test) at a fixed size with a frozen clock,
 and the banner that shows the demo's live MFA code shows a placeholder. The
 sessions are real (the engine resolves the roles with the demo's TOTP code);
 their expiries are then restaged relative to the frozen clock, so the
-countdowns read the same on every run. The real terminal has a real clock: for
+countdowns read the same on every run. The SSO sign-in is real too (`hats sso
+list acme`, through the sandbox's scripted browser, which also keeps the
+portal's copy the tree is drawn from); its access token's expiry is restaged
+the same way. The real terminal has a real clock: for
 prompt.svg the MFA session's end is pinned 2h14m30s ahead, so the badge reads
 2h14m. moto is seeded, so the role ids in the prompt's `aws sts
 get-caller-identity` are the same too. Re-running the script reproduces the
@@ -23,7 +29,8 @@ files byte for byte (with the same Textual, rich and tmux).
 
 No secret may appear in a screenshot: every file is checked against the
 sandbox's secret key, TOTP seed and every cached session's secret and token
-before it is written, and the script fails if one shows.
+before it is written, and the script fails if one shows; for sso.svg also
+every token and client secret the Identity Center issued and the vault keeps.
 Needs tmux for prompt.svg.
 """
 
@@ -51,7 +58,7 @@ SIZE = (120, 34)
 FROZEN = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 SEED = 20260302
 BANNER = "demo MFA code ······"
-NAMES = ("main.svg", "mfa.svg", "sessions.svg", "filter.svg", "prompt.svg")
+NAMES = ("main.svg", "mfa.svg", "sessions.svg", "filter.svg", "prompt.svg", "sso.svg")
 # time left on each cached session at the frozen moment: green, amber (< 10 min), red (< 5 min)
 LEFT = {
     "jan-work": timedelta(hours=3, minutes=41, seconds=12),
@@ -61,6 +68,9 @@ LEFT = {
     "prod-admin": timedelta(minutes=31, seconds=5),
     "prod-readonly": timedelta(minutes=2, seconds=40),
 }
+SSO_SESSION = "acme"
+SSO_HIGHLIGHT = "acme-sandbox.PowerUser"  # in the portal only: no profile in the config
+SSO_LEFT = timedelta(hours=7, minutes=48, seconds=20)  # the access token's time left
 PROMPT_SIZE = (104, 16)
 PROMPT_LEFT = timedelta(hours=2, minutes=14, seconds=30)  # the prompt shows 2h14m
 WAIT = 30.0
@@ -85,6 +95,10 @@ class Shots:
             session = vault.get_session(entry.kind, entry.profile)
             if session:
                 found |= {session.credentials.secret_access_key, session.credentials.session_token or ""}
+        for sign_in in vault.sign_ins():
+            token = vault.get_token(sign_in.key)
+            if token:
+                found |= {token.access_token, token.refresh_token or "", token.client.client_secret}
         return {secret for secret in found if secret}
 
     def write(self, name: str, svg: str, secrets: set[str]) -> None:
@@ -181,6 +195,14 @@ async def shoot_app(shots: Shots) -> None:
         shots.write("filter.svg", await still(pilot, app), secrets)
 
 
+async def shoot_sso(shots: Shots) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await highlight(pilot, app, SSO_HIGHLIGHT)
+        shots.write("sso.svg", await still(pilot, app), shots.secrets())
+
+
 # -- sessions -----------------------------------------------------------------------
 def resolve_sessions(sandbox: Sandbox) -> None:
     """Real sessions, from the local STS, with the demo device's current code."""
@@ -204,6 +226,26 @@ def restage_expiries(now: datetime = FROZEN, left: dict[str, timedelta] = LEFT) 
             session = vault.get_session(entry.kind, entry.profile)
             credentials = replace(session.credentials, expiration=now + left[entry.profile])
             vault.put_session(replace(session, credentials=credentials))
+
+
+def sign_in(sandbox: Sandbox) -> None:
+    """`hats sso list acme`: signs in through the scripted browser and keeps the portal's copy."""
+    env = {**sandbox.child_env(), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "tui", "sso", "list", SSO_SESSION], env=env, capture_output=True,
+                          text=True, timeout=WAIT * 2, stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"hats sso list {SSO_SESSION}: {done.stderr.strip()}")
+
+
+def restage_sign_ins(now: datetime = FROZEN, left: timedelta = SSO_LEFT) -> None:
+    """Move the sign-ins' access-token expiries to a fixed distance from `now`."""
+    from tui.store.backends import open_vault
+
+    vault = open_vault("file")
+    for entry in vault.sign_ins():
+        token = vault.get_token(entry.key)
+        if token:
+            vault.put_token(entry.key, replace(token, expires=now + left))
 
 
 # -- the prompt, in a real terminal ---------------------------------------------------
@@ -302,6 +344,9 @@ def make_all(out: Path) -> list[Path]:
         shots.write("prompt.svg", render_terminal(pane, "hats exec prod-admin"), shots.secrets())
         restage_expiries()
         asyncio.run(shoot_app(shots))
+        sign_in(sandbox)
+        restage_sign_ins()
+        asyncio.run(shoot_sso(shots))
     return shots.written
 
 
