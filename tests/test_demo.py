@@ -432,14 +432,14 @@ def test_sigterm_ends_the_tui_demo_gives_the_terminal_back_and_removes_the_sandb
 
 
 @needs_tmux
-def test_the_screenshot_script_writes_five_svgs_with_no_secret_in_them(tmp_path):
+def test_the_screenshot_script_writes_six_svgs_with_no_secret_in_them(tmp_path):
     env = base_env(tmp_path)
     out = tmp_path / "shots"
     done = subprocess.run([sys.executable, str(REPO / "scripts/screenshots.py"), "--out", str(out)], env=env,
                           capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["filter.svg", "main.svg", "mfa.svg", "prompt.svg",
-                                                      "sessions.svg"]
+                                                      "sessions.svg", "sso.svg"]
     from scripts.screenshots import svg_text
 
     for path in out.iterdir():
