@@ -53,6 +53,7 @@ async def test_the_tree_shows_the_session_its_accounts_and_portal_only_roles(sig
         assert "dev" in names and "chained" in names and "sandbox.PowerUser" in names
         assert names.index(f"{session}/{SSO_DEV}") < names.index("dev") < names.index("chained")
         assert "dev-account.ReadOnly" in names  # a portal role the config lacks
+        assert "Dev Account" in app.main.tree.label_for("dev-account.ReadOnly").plain  # named as its account row
         assert "dev-account.AdministratorAccess" not in names  # the config's dev is that role
 
 
@@ -105,6 +106,7 @@ async def test_enter_on_a_portal_only_role_runs_the_aws_cli_as_that_sso_role(sig
         assert ":assumed-role/AWSReservedSSO_PowerUser_" in identity["Arn"]
         pane = plain(app.main.query_one("#sessions"))
         assert "corp" in pane and "SSO sign-in" in pane  # the sign-in beside the role session it made
+        assert app.main.query_one("#sessions").border_title == "sessions (1) · sign-ins (1)"
         assert "sandbox.PowerUser" in pane
 
 

@@ -35,8 +35,11 @@ class PortalProfiles(ProfileSet):
         self.portals = {portal.sign_in.key: portal for portal in portals}
         for portal in self.portals.values():
             if portal.sign_in.name in profiles.sign_ins:  # an sso-session: what populate can write
+                names = {account.account_id: account.name for account in portal.accounts}
                 for new in missing_profiles(self, portal):
-                    self.portal_only[new.name] = Profile(new.name, region=portal.sign_in.region, settings={
+                    alias = names.get(new.account_id) or None  # as the account row names it
+                    self.portal_only[new.name] = Profile(new.name, region=portal.sign_in.region,
+                                                         account_alias=alias, settings={
                         "sso_session": portal.sign_in.name, "sso_account_id": new.account_id,
                         "sso_role_name": new.role_name, "region": portal.sign_in.region})
 

@@ -37,7 +37,8 @@ class SessionsPane(Static):
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
-        self.border_title = f"sessions ({len(self.entries)})"
+        self.border_title = f"sessions ({len(self.entries)})" + (f" · sign-ins ({len(self.sign_ins)})"
+                                                                  if self.sign_ins else "")
         if not self.entries and not self.sign_ins:
             self.update(Text("No cached sessions. Enter opens a shell and makes one.", style="dim"))
             return
