@@ -77,21 +77,17 @@ def load(state_dir: Path) -> Recent:
 
 
 def save(state_dir: Path, recent: Recent) -> None:
-    """Written whole and renamed into place, without an fsync: a history lost to a crash costs nothing,
-    and a cached exec should not wait on the disk."""
+    """Replaced whole without an fsync (files.replace_quickly): a history lost to a crash costs
+    nothing, and a cached exec should not wait on the disk."""
+    from .files import replace_quickly  # not tempfile's: a cached exec does not import it
+
     data = {"version": 1, "profiles": {name: {"count": recent.counts.get(name, len(uses)), "uses": uses}
                                        for name, uses in recent.uses.items()}}
-    path = path_in(state_dir)
-    temporary = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     try:
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, separators=(",", ":"))
-        os.replace(temporary, path)
+        replace_quickly(path_in(state_dir), json.dumps(data, separators=(",", ":")).encode())
     except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+        pass
 
 
 def record_use(state_dir: Path, name: str, now: float | None = None) -> Recent:

@@ -62,10 +62,10 @@ def _kept(cache: Path) -> dict:
 
 
 def _keep(cache: Path, kept: dict) -> None:
-    from ..files import write_atomically
+    from ..files import replace_quickly  # a cache: no fsync for a TAB to wait on
 
     try:
         cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomically(cache, json.dumps(kept).encode())
+        replace_quickly(cache, json.dumps(kept).encode())
     except OSError:
         pass  # a read-only state directory: every TAB reads the files
