@@ -37,7 +37,12 @@ def cmd_completion(args) -> int:
         from .words import candidates
 
         words = sys.stdin.read().split("\n")[:-1] if sys.stdin else []
-        write_out("".join(f"{candidate}\n" for candidate in candidates(words)))
+        found = candidates(words)
+        if args.shell == "bash":  # bash puts a candidate on the line as it is: quoted here
+            import shlex
+
+            found = [shlex.quote(candidate) for candidate in found]
+        write_out("".join(f"{candidate}\n" for candidate in found))
     elif args.shell is None:
         raise UsageError("completion needs a shell: hats completion bash, zsh or fish")
     else:
