@@ -158,10 +158,10 @@ def test_tab_lists_the_profiles_starting_with_what_was_typed(shell, home):
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_a_broken_config_completes_nothing_and_prints_nothing(shell, home):
+def test_a_broken_config_still_completes_its_names_and_prints_nothing(shell, home):
     (home / ".aws/config").write_text(BROKEN)
     words, terminal = words_after_tab(shell, home, "hats exec dev")
-    assert words == ["hats", "exec", "dev"]
+    assert words == ["hats", "exec", "dev-admin"]  # `hats exec` is the one to say what is wrong
     assert "hats:" not in terminal and "Traceback" not in terminal
 
 
@@ -206,15 +206,21 @@ def test_names_follow_the_config_as_it_changes(home):
     (home / ".aws/credentials").write_text(CREDENTIALS + "[qa-bot]\naws_access_key_id = AKIAEXAMPLEEXAMPLE34\n")
     assert complete(home, "exec", "q") == ["qa-admin", "qa-bot"]
     (home / ".aws/config").write_text(BROKEN)
-    assert complete(home, "exec", "") == []
+    assert complete(home, "exec", "") == ["ci-bot", "dev-admin", "qa-bot"]
     (home / ".aws/config").unlink()
     assert complete(home, "exec", "") == ["ci-bot", "qa-bot"]
 
 
-def test_a_broken_config_gives_no_names_and_no_error(home):
-    (home / ".aws/config").write_text(BROKEN)
-    assert complete(home, "exec", "") == []
-    assert complete(home, "sso", "login", "") == []
+def test_a_broken_config_gives_the_names_of_its_headers_and_no_error(home):
+    (home / ".aws/config").write_text(BROKEN + "[sso-session corp]\nsso_region = eu-west-1\n[no-profile]\n"
+                                      "[profile \"team y\"]\n  indented = x\n")
+    assert complete(home, "exec", "") == ["ci-bot", "dev-admin", "team y"]  # [no-profile] is no profile to botocore
+    assert complete(home, "sso", "login", "") == ["corp"]
+
+
+def test_an_unreadable_config_completes_the_credentials_only(home):
+    (home / ".aws/config").write_bytes(b"\xff\xfe[profile dev-admin]\n")
+    assert complete(home, "exec", "") == ["ci-bot"]
 
 
 def test_a_shell_must_be_named(home):

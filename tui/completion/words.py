@@ -22,6 +22,10 @@ def candidates(words: list[str]) -> list[str]:
     *done, current = words or [""]
     if "--" in done:
         return []
+    if not done and not current.startswith("-"):  # `hats ex<TAB>`: the registry the parser is built from,
+        from ..cli import SUBCOMMANDS  # without building every subcommand's parser (importing its module)
+
+        return sorted(name for name in SUBCOMMANDS if name.startswith(current))
     parser = build_parser(command_named(done))
     values = _values_at(parser, done, current.startswith("-"))
     return sorted(value for value in values if value.startswith(current))
