@@ -63,6 +63,7 @@ def test_a_healthy_setup_on_gnome_keyring_exits_0_with_a_line_each_check(hats, w
     assert any(line.startswith(f"ok      sts: {world.sts.url} answers (HTTP ") for line in lines)
     assert any(line.startswith("ok      clock: within ") for line in lines)
     assert any(line.startswith("ok      shell bash: ") for line in lines)
+    assert lines[0] == "ok      settings: HATS_* variables (no config.toml)"
     assert done.stderr == ""
 
 
@@ -192,8 +193,8 @@ def test_a_session_bus_that_is_not_there_is_a_problem_and_backend_says_why_it_is
         f"problem keyring: Secret Service (from HATS_BACKEND): no answer on the session bus {gone}: "), done.stdout
     flagged = hats.run("--backend", "file", "doctor", env={"HATS_FILE_PASSPHRASE": "any"})
     assert flagged.returncode == 0, flagged.stdout
-    assert "not made yet: `hats add` makes it" in flagged.stdout.splitlines()[0]
-    assert flagged.stdout.splitlines()[0].endswith("(from --backend)")
+    keyring = flagged.stdout.splitlines()[1]  # after the settings' line
+    assert "not made yet: `hats add` makes it" in keyring and keyring.endswith("(from --backend)")
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +238,24 @@ def test_a_shell_not_on_path_is_a_note_not_a_problem(hats, tmp_path):
     assert "note    shell zsh: not on PATH" in lines and "note    shell fish: not on PATH" in lines
     assert "ok      shell bash: " + str(only_bash / "bash") + ": the live prompt works (hats' startup file hats.bash " \
            "read without error)" in lines
+
+
+@pytest.mark.parametrize(("env", "config", "line"), [
+    ({"HATS_SESSION_DURATION": "soon"}, None,
+     "problem settings: HATS_SESSION_DURATION='soon' is not a whole number of seconds from 900 to 129600"),
+    ({}, "refresh_margin = 'x'\n",
+     "problem settings: ~/.config/hats/config.toml line 1: refresh_margin = 'x' is not a whole number of seconds "
+     "from 0 to 3000"),
+])
+def test_a_bad_setting_is_a_problem_line_not_the_end_of_the_doctor(hats, env, config, line):
+    healthy(hats)
+    if config:
+        path = hats.home / ".config/hats/config.toml"
+        path.parent.mkdir(parents=True)
+        path.write_text(config)
+        env = {**env, "XDG_CONFIG_HOME": str(hats.home / ".config")}
+    done = doctor(hats, **env)
+    assert done.returncode == 1
+    assert problems(done) == [line]
+    assert any(line.startswith("ok      shell bash: ") for line in done.stdout.splitlines())
+    assert done.stderr == ""

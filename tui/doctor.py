@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .checks import PROBLEM, Finding
+from . import user_config
+from .checks import PROBLEM, Finding, note, ok, problem
 from .checks.config import config_findings
 from .checks.endpoints import sso_findings, sts_findings
 from .checks.keyring import keyring_findings
 from .checks.shells import shell_findings
+from .errors import HatsError
 from .output import write_out
 
 
@@ -32,10 +34,30 @@ def cmd_doctor(args) -> int:
 
 
 def diagnosis(backend: str | None) -> Iterator[Finding]:
-    """The findings, part after part."""
+    """The findings, part after part. A bad setting is one of them (cli.main leaves the check to
+    doctor); the parts that then cannot run say so in a line each."""
+    setting = settings_finding(backend)
+    yield setting
+    if setting.status == PROBLEM:
+        yield note("checks", "the keyring, the config and the endpoints are checked once the setting is fixed")
+        yield from shell_findings()
+        return
     yield from keyring_findings(backend)
     findings, profiles = config_findings()
     yield from findings
     yield from sts_findings(profiles)
     yield from sso_findings(profiles)
     yield from shell_findings()
+
+
+def settings_finding(backend: str | None) -> Finding:
+    """The HATS_* variables and config.toml, read as every command reads them."""
+    from . import settings
+
+    try:
+        settings.check(backend)
+    except HatsError as error:
+        return problem("settings", str(error))
+    where = settings.config_file()
+    return ok("settings", f"HATS_* variables and {user_config.shown_path(where)}" if where.exists()
+              else "HATS_* variables (no config.toml)")
