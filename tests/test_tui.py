@@ -315,3 +315,17 @@ async def test_renew_clear_and_help(app_env, world):
         await pilot.press("question_mark")
         await pilot.pause()
         assert "Renew" in plain(app.screen.query_one("#help-dialog Static:last-of-type"))
+
+
+async def test_renewing_keys_that_never_expire_says_so(app_env):
+    secret = "p" * 40
+    with (app_env.home / ".aws/config").open("a") as config:
+        config.write("\n[profile forever]\ncredential_process = printf "
+                     f"'{{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCPROCPROC0001\", \"SecretAccessKey\": \"{secret}\"}}'\n")
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await highlight(pilot, app, "forever")
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert status_text(app) == "Renewed forever: they do not expire."

@@ -58,8 +58,10 @@ class ChildRunner(AppBase):
         self.close_modals()
         self.load_sessions()
         if not message.spawn:
-            left = message.session.credentials.seconds_left(self.clock()) // 60
-            self.status(f"Renewed {message.name}: {left:.0f} min left.")
+            credentials = message.session.credentials
+            left = "they do not expire" if credentials.expiration is None else \
+                f"{credentials.seconds_left(self.clock()) // 60:.0f} min left"
+            self.status(f"Renewed {message.name}: {left}.")
 
     @on(ChildReady)
     def child_ready(self, message: ChildReady) -> None:

@@ -91,6 +91,7 @@ class MainScreen(Screen):
         self.typing_filter = False  # from / until the filter loses focus
         self.slash_unhandled = False  # a / seen on its way to its binding, which has not opened the filter yet
         self.filter_submitted = False  # the filter was submitted since that /
+        self.chain_booked = False  # the chain pane is to follow the cursor after the next refresh
 
     @property
     def tree(self) -> ProfileTree:  # type: ignore[override]  # DOMNode.tree is a debug view of the DOM, unused here
@@ -180,8 +181,15 @@ class MainScreen(Screen):
 
     # -- the chain of the highlighted profile ---------------------------------
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        if event.control is self.tree:
-            self.show_chain(self.tree.highlighted_profile)
+        """The chain follows the cursor a frame later: a key's new tree is painted first, and a burst
+        of moves (a filter typed fast, j held down) shows one chain, the last."""
+        if event.control is self.tree and not self.chain_booked:
+            self.chain_booked = True
+            self.call_after_refresh(self._chain_of_cursor)
+
+    def _chain_of_cursor(self) -> None:
+        self.chain_booked = False
+        self.show_chain(self.tree.highlighted_profile)
 
     def show_chain(self, name: str | None) -> None:
         view = self.query_one(ChainView)
