@@ -9,6 +9,7 @@ from .display import printable
 from .errors import ConfigError, HatsError, SignInNeeded, UsageError
 from .profiles import ProfileSet, config_path
 from .sso.config import SignIn, is_sso_profile
+from .sso.portal_profiles import sign_in_targets, sso_roles
 
 
 def add_parser(commands) -> None:
@@ -143,7 +144,7 @@ def _can_sign_in() -> bool:
 def _target(profiles: ProfileSet, name: str | None) -> tuple[SignIn, str | None]:
     """The sign-in a name means: an sso-session, or the one an SSO profile uses; none: the only one."""
     if name is None:
-        targets = {t.key: t for t in _all_targets(profiles)}
+        targets = {t.key: t for t in sign_in_targets(profiles)}
         if len(targets) != 1:
             names = ", ".join(sorted(t.label for t in targets.values())) or "none in " + str(config_path())
             raise UsageError(f"name the sign-in: `hats sso login SESSION` (sign-ins: {printable(names)})")
@@ -158,28 +159,9 @@ def _target(profiles: ProfileSet, name: str | None) -> tuple[SignIn, str | None]
     raise ConfigError(f"'{printable(name)}' is neither an sso-session nor an SSO profile in {config_path()}")
 
 
-def _all_targets(profiles: ProfileSet) -> list[SignIn]:
-    targets = [t for t in profiles.sign_ins.values() if isinstance(t, SignIn)]
-    for profile in profiles:
-        if is_sso_profile(profile.settings) and "sso_session" not in profile.settings:
-            try:
-                targets.append(profiles.sso_role(profile).sign_in)
-            except ConfigError:
-                continue
-    return targets
-
-
 def _profiles_of(profiles: ProfileSet, target: SignIn) -> list[str]:
     """The SSO profiles that sign in through `target`: their sessions, and those chained from them, go."""
-    names = []
-    for profile in profiles:
-        if is_sso_profile(profile.settings):
-            try:
-                if profiles.sso_role(profile).sign_in.key == target.key:
-                    names.append(profile.name)
-            except ConfigError:
-                continue
-    return names
+    return [profile.name for profile, role in sso_roles(profiles) if role.sign_in.key == target.key]
 
 
 def _name(target: SignIn) -> str:

@@ -9,13 +9,13 @@ The config's profiles are not copied: the set reads through a ChainMap, so
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SignInNeeded, SsoError
 from ..profiles import Profile, ProfileSet
-from .config import SignIn, is_sso_profile
+from .config import SignIn, SsoRole, is_sso_profile
 from .keeper import TokenKeeper
 from .populate import missing_profiles
 from .portal import Portal, cached, fetch, save
@@ -50,16 +50,22 @@ class PortalProfiles(ProfileSet):
         return found.name if found else ""
 
 
+def sso_roles(profiles: ProfileSet) -> Iterator[tuple[Profile, SsoRole]]:
+    """Each SSO profile that can be used, with the role it signs in to; a broken one is left out."""
+    for profile in profiles:
+        if is_sso_profile(profile.settings):
+            try:
+                yield profile, profiles.sso_role(profile)
+            except ConfigError:
+                continue
+
+
 def sign_in_targets(profiles: ProfileSet) -> list[SignIn]:
     """Every sign-in the config names: its sso-sessions, and the start URLs of legacy-form profiles."""
     targets = {t.key: t for t in profiles.sign_ins.values() if isinstance(t, SignIn)}
-    for profile in profiles:
-        if is_sso_profile(profile.settings) and "sso_session" not in profile.settings:
-            try:
-                found = profiles.sso_role(profile).sign_in
-            except ConfigError:
-                continue
-            targets.setdefault(found.key, found)
+    for profile, role in sso_roles(profiles):
+        if "sso_session" not in profile.settings:
+            targets.setdefault(role.sign_in.key, role.sign_in)
     return list(targets.values())
 
 
