@@ -101,6 +101,8 @@ async def test_enter_on_a_portal_only_role_runs_the_aws_cli_as_that_sso_role(sig
     async with app.run_test(size=SIZE) as pilot:
         await enter_on(pilot, app, "sandbox.PowerUser")
         await settle(pilot, app)
+        chain = plain(app.main.query_one("#chain"))
+        assert "SSO role PowerUser" in chain and "sign-in" in chain and "corp" in chain and PORTAL_ONLY in chain
         identity = caller(recorder)
         assert identity["Account"] == PORTAL_ONLY
         assert ":assumed-role/AWSReservedSSO_PowerUser_" in identity["Arn"]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from .errors import ConfigError
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, credentials_path
 from .sso.config import is_sso_profile
 
@@ -110,6 +111,14 @@ class Hop:
     session_name: str | None
     duration: int | None
     needs_code: bool
+    sign_in: str | None = None  # an IAM Identity Center base: the sso-session (or start URL) it signs in with
+
+
+def _sign_in_of(profiles: ProfileSet, base: Profile) -> str | None:
+    try:
+        return profiles.sso_role(base).sign_in.label
+    except ConfigError:
+        return None
 
 
 def describe_chain(profiles: ProfileSet, chain: list[Profile], session_seconds: int) -> list[Hop]:
@@ -120,10 +129,11 @@ def describe_chain(profiles: ProfileSet, chain: list[Profile], session_seconds: 
     principal = {BaseKind.KEY: "user (long-term key)", BaseKind.PROCESS: "credential_process",
                  BaseKind.SOURCE: f"credential_source {base.credential_source}",
                  BaseKind.WEB_IDENTITY: f"web identity, role {base.role_name}",
-                 BaseKind.SSO: f"IAM Identity Center, role {base.settings.get('sso_role_name', '?')}"}[kind]
+                 BaseKind.SSO: f"SSO role {base.settings.get('sso_role_name', '?')}"}[kind]
     made_for = session_seconds if serial and kind is BaseKind.KEY else None
     hops = [Hop(base.name, principal, base.account_id, base.role_arn if kind is BaseKind.WEB_IDENTITY else None,
-                serial if code_at == 0 else None, None, None, made_for, code_at == 0)]
+                serial if code_at == 0 else None, None, None, made_for, code_at == 0,
+                _sign_in_of(profiles, base) if kind is BaseKind.SSO else None)]
     for index, hop in enumerate(chain[1:], start=1):
         hops.append(Hop(hop.name, f"role {hop.role_name}", hop.account_id, hop.role_arn,
                         serial if code_at == index else None, hop.external_id, session_name(hop, base),

@@ -63,6 +63,8 @@ class ChainView(Static):
     def _details(self, hop: Hop, mfa_session_left: float | None) -> Iterator[tuple[str, Text]]:
         if hop.account:
             yield "account", Text(hop.account)
+        if hop.sign_in:
+            yield "sign-in", Text(printable(hop.sign_in))
         if hop.role_arn:
             yield "role", Text(printable(hop.role_arn))
         if hop.external_id:
