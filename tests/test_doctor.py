@@ -259,3 +259,15 @@ def test_a_bad_setting_is_a_problem_line_not_the_end_of_the_doctor(hats, env, co
     assert problems(done) == [line]
     assert any(line.startswith("ok      shell bash: ") for line in done.stdout.splitlines())
     assert done.stderr == ""
+
+
+def test_a_backend_from_config_toml_is_named_as_the_reason(hats):
+    healthy(hats)
+    path = hats.home / ".config/hats/config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("backend = 'secret-service'\n")
+    hats.env.pop("HATS_BACKEND")
+    done = doctor(hats, XDG_CONFIG_HOME=str(hats.home / ".config"))
+    assert done.returncode == 0, done.stdout
+    keyring = next(line for line in done.stdout.splitlines() if line.startswith("ok      keyring: "))
+    assert keyring.endswith("(from ~/.config/hats/config.toml line 1: backend)")

@@ -8,6 +8,7 @@ character is shown escaped, as Python would write it, so it is still visible.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 # Categories that draw nothing and steer the terminal or the text's direction:
@@ -28,3 +29,9 @@ def _escaped(char: str) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def home_relative(path: str) -> str:
+    """A path as a person reads it: under HOME, from `~`."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path

@@ -1,6 +1,13 @@
 """The errors hats reports to a person: each carries a one-line message."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as a one-line error quotes it: its first line, at most 200 characters,
+    or its type when it has no message."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
 class HatsError(Exception):
     """Something the user can act on; printed as one line, never a traceback."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .credentials import Credentials
 from .display import printable
-from .errors import HatsError
+from .errors import HatsError, first_line
 
 
 class IamError(HatsError):
@@ -51,5 +51,5 @@ def _call(caller: Credentials, profile: str, user: str, operation: str, params: 
         message = " ".join(str(error.get("Message", "")).split()) or "no reason given"
         raise IamError(f"{about} refused: {code}: {message}") from None
     except BotoCoreError as exc:
-        text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise IamError(f"{about}: cannot get an answer from {client.meta.endpoint_url}: {text}") from None
+        raise IamError(f"{about}: cannot get an answer from {client.meta.endpoint_url}: {first_line(exc)}") \
+            from None

@@ -165,6 +165,12 @@ def check(backend_flag: str | None = None) -> None:
     browser()
 
 
+def source(name: str) -> str | None:
+    """Where a setting is set: the variable, or config.toml's file, line and key; None when unset."""
+    text, label = _value(name)
+    return None if text is None else label.rstrip("= ")
+
+
 def _value(name: str) -> tuple[str | None, str]:
     """The setting's text (None: unset) and how a message names it: the variable when it is set,
     else config.toml's key (`~/.config/hats/config.toml line 3: session_duration = `)."""

@@ -144,11 +144,11 @@ def _can_sign_in() -> bool:
 def _target(profiles: ProfileSet, name: str | None) -> tuple[SignIn, str | None]:
     """The sign-in a name means: an sso-session, or the one an SSO profile uses; none: the only one."""
     if name is None:
-        targets = {t.key: t for t in sign_in_targets(profiles)}
+        targets = sign_in_targets(profiles)  # one a start URL and region
         if len(targets) != 1:
-            names = ", ".join(sorted(t.label for t in targets.values())) or "none in " + str(config_path())
+            names = ", ".join(sorted(t.label for t in targets)) or "none in " + str(config_path())
             raise UsageError(f"name the sign-in: `hats sso login SESSION` (sign-ins: {printable(names)})")
-        return next(iter(targets.values())), None
+        return targets[0], None
     found = profiles.sign_ins.get(name)
     if isinstance(found, SignIn):
         return found, None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .credentials import Credentials, utcnow
-from .errors import ConfigError, MfaCodeRejected, StsError
+from .errors import ConfigError, MfaCodeRejected, StsError, first_line
 
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 3  # two tries of 3 s: a silent STS is reported within 10 s
@@ -114,7 +114,7 @@ def unsigned_answer(profile: str) -> tuple[str, dict]:
     except ClientError as exc:
         answer = exc.response
     except BotoCoreError as exc:
-        raise StsError(f"cannot get an answer from {client.meta.endpoint_url}: {_one_line(exc)}") from None
+        raise StsError(f"cannot get an answer from {client.meta.endpoint_url}: {first_line(exc)}") from None
     return client.meta.endpoint_url, answer.get("ResponseMetadata", {})
 
 
@@ -132,7 +132,7 @@ def _usable_client(caller: Credentials | None, profile: str):
         where = f"'{endpoint}'" if endpoint else f"configured for profile '{profile}'"
         raise ConfigError(f"the STS endpoint {where} is not a URL hats can use: {exc}") from None
     except BotoCoreError as exc:  # botocore refuses the config file (or AWS_PROFILE names no profile)
-        raise ConfigError(_one_line(exc)) from None
+        raise ConfigError(first_line(exc)) from None
 
 
 def _call(caller: Credentials | None, profile: str, operation: str, params: dict, mfa: MfaCode | None, parse):
@@ -149,7 +149,7 @@ def _call(caller: Credentials | None, profile: str, operation: str, params: dict
         raise _refusal(action, profile, exc.response, mfa) from None
     except BotoCoreError as exc:
         raise StsError(f"{action} for profile '{profile}': cannot get an answer from "
-                       f"{client.meta.endpoint_url}: {_one_line(exc)}") from None
+                       f"{client.meta.endpoint_url}: {first_line(exc)}") from None
     except (ResponseParserError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _unreadable(action, profile, exc) from None
     check_clock(answer)
@@ -161,7 +161,7 @@ def _call(caller: Credentials | None, profile: str, operation: str, params: dict
 
 def _unreadable(action: str, profile: str, exc: Exception) -> StsError:
     return StsError(f"{action} for profile '{profile}': STS sent an answer hats cannot read "
-                    f"({_one_line(exc) or type(exc).__name__})")
+                    f"({first_line(exc) or type(exc).__name__})")
 
 
 def check_clock(response: dict, now: Callable[[], datetime] = utcnow) -> None:
@@ -232,7 +232,3 @@ def _credentials(raw: dict) -> Credentials:
         expiration=raw["Expiration"].astimezone(timezone.utc),
     )
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]

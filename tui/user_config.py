@@ -18,12 +18,11 @@ naming the file, the line and the key. Only tui/settings.py calls this module.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .display import printable
+from .display import home_relative, printable
 from .errors import ConfigError
 
 FILE_NAME = "config.toml"
@@ -127,8 +126,4 @@ def line_of(text: str, key: str, table: str | None = None) -> int | None:
 
 
 def shown_path(path: Path | None) -> str:
-    if path is None:
-        return FILE_NAME
-    home = os.path.expanduser("~")
-    text = str(path)
-    return printable("~" + text[len(home):] if home != "/" and text.startswith(home + os.sep) else text)
+    return FILE_NAME if path is None else printable(home_relative(str(path)))

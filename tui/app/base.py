@@ -3,7 +3,6 @@ from a worker, and the one handler of worker failures."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Callable, TypeVar, cast
@@ -140,8 +139,3 @@ class AppBase(App):
     @on(Warned)
     def show_warning(self, message: Warned) -> None:
         self.main.set_status(f"warning: {message.text}", "warning")
-
-
-def home_relative(path: str) -> str:
-    home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path

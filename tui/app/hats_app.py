@@ -24,7 +24,7 @@ from textual.screen import Screen
 
 from .. import recent
 from ..credentials import long_term_key, utcnow
-from ..display import printable
+from ..display import home_relative, printable
 from ..engine import Engine
 from ..errors import ConfigError, HatsError
 from ..forest import build_forest
@@ -38,7 +38,6 @@ from ..screens.sign_in import ModalSignIn
 from ..sso.portal_profiles import with_cached_portals
 from ..store.vault import Vault, default_state_dir
 from ..widgets.profile_tree import ProfileTree
-from .base import home_relative
 from .children import ChildRunner
 from .keymap import user_keymap
 from .portals import PortalRefresher

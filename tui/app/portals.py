@@ -7,7 +7,7 @@ from textual import on, work
 
 from ..forest import build_forest
 from ..screens.messages import PortalsFetched
-from ..sso.portal_profiles import fresh_portals, sign_in_targets, with_portals
+from ..sso.portal_profiles import fresh_portals, with_portals
 from ..store.vault import default_state_dir
 from ..widgets.profile_tree import ProfileTree
 from .base import AppBase
@@ -15,7 +15,7 @@ from .base import AppBase
 
 class PortalRefresher(AppBase):
     def has_portals(self) -> bool:
-        return bool(sign_in_targets(self.profiles.config))
+        return bool(self.profiles.targets)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`p` is in the footer only where the config has a sign-in."""
@@ -33,7 +33,7 @@ class PortalRefresher(AppBase):
         """`ask`: a person asked, so a sign-in is made where one is needed (in the modal) and a failure
         is theirs to see; in the background a portal that fails keeps its copy, with a warning."""
         engine = self.open_engine()
-        portals = fresh_portals(engine.keeper, self.profiles.config, default_state_dir(),
+        portals = fresh_portals(engine.keeper, self.profiles.targets, default_state_dir(),
                                 engine.sign_in_view if ask else lambda: None,
                                 None if ask else lambda target, error: self.warn_from_anywhere(
                                     f"the portal of {target.label} was not refreshed: {error}"))

@@ -34,3 +34,8 @@ def problem(topic: str, text: str) -> Finding:
 
 def note(topic: str, text: str) -> Finding:
     return Finding(NOTE, topic, text)
+
+
+def count(n: int, thing: str) -> str:
+    """`1 key`, `2 keys`."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"

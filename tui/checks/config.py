@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..forest import build_forest
 from ..profiles import ProfileSet, config_path, credentials_path, load
-from . import Finding, note, ok, problem
+from . import Finding, count, note, ok, problem
 
 TOPIC = "config"
 
@@ -28,7 +28,7 @@ def config_findings() -> tuple[list[Finding], ProfileSet | None]:
     findings += [problem(TOPIC, _about(name, reason)) for name, reason in broken.items()]
     findings += [problem(TOPIC, reason) for reason in profiles.sign_ins.values() if isinstance(reason, str)]
     if not broken:
-        findings.append(ok(TOPIC, f"{_count(len(profiles))}, all usable" if profiles else "no profiles"))
+        findings.append(ok(TOPIC, f"{count(len(profiles), 'profile')}, all usable" if profiles else "no profiles"))
     return findings, profiles
 
 
@@ -41,7 +41,3 @@ def _file(topic: str, path: Path, without: str) -> Finding:
 def _about(name: str, reason: str) -> str:
     """The reason, led by the profile's name unless it names the profile already."""
     return reason if reason.startswith(f"profile '{name}'") else f"profile '{name}': {reason}"
-
-
-def _count(n: int) -> str:
-    return f"{n} profile{'' if n == 1 else 's'}"

@@ -11,11 +11,11 @@ import os
 import sys
 
 from .. import settings
-from ..errors import HatsError
+from ..errors import HatsError, first_line
 from ..store.backends import BACKENDS, PLATFORM_BACKENDS, chosen_backend, file_store_path
 from ..store.items import SecretStore
 from ..store.vault import Vault
-from . import Finding, note, ok, problem
+from . import Finding, count, note, ok, problem
 
 TOPIC = "keyring"
 
@@ -39,7 +39,7 @@ def _choice(flag: str | None) -> tuple[str, str]:
     if flag:
         return name, "from --backend"
     if settings.backend():
-        return name, "from HATS_BACKEND"
+        return name, f"from {settings.source('HATS_BACKEND')}"
     if sys.platform in PLATFORM_BACKENDS:
         return name, "this platform's keyring"
     return name, ("the default: a Secret Service answers on the session bus" if name == "secret-service"
@@ -67,7 +67,7 @@ def _secret_service(why: str) -> Finding:
     try:
         program, locked = default_collection_state()
     except Exception as exc:  # D-Bus errors, a bus that is not there or refuses us
-        return problem(TOPIC, f"Secret Service ({why}): no answer on the session bus {address}: {_one_line(exc)}")
+        return problem(TOPIC, f"Secret Service ({why}): no answer on the session bus {address}: {first_line(exc)}")
     served = f"Secret Service ({program})" if program else "Secret Service"
     if locked is None:
         return problem(TOPIC, f"{served}: it has no default collection, where hats keeps its items")
@@ -104,13 +104,5 @@ def _readable(store: SecretStore, what: str, why: str) -> Finding:
     vault = Vault(store, warn=warnings.append)
     keys, sessions = len(vault.profiles_with_keys()), len(vault.sessions())
     repaired = f"; {warnings[0]}" if warnings else ""
-    return ok(TOPIC, f"{what}: {_count(keys, 'key')}, {_count(sessions, 'cached session')} ({why}){repaired}")
+    return ok(TOPIC, f"{what}: {count(keys, 'key')}, {count(sessions, 'cached session')} ({why}){repaired}")
 
-
-def _count(n: int, thing: str) -> str:
-    return f"{n} {thing}{'' if n == 1 else 's'}"
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]

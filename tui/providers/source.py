@@ -13,7 +13,7 @@ from datetime import timezone
 
 from ..credentials import Credentials
 from ..display import printable
-from ..errors import HatsError
+from ..errors import HatsError, first_line
 from .base import NewCredentials, Renewal
 
 SOURCES = {"Environment": "the environment (AWS_ACCESS_KEY_ID)",
@@ -36,7 +36,7 @@ class CredentialSourceProvider:
         try:
             found = _provider(self.profile, self.source).load()
         except BotoCoreError as exc:
-            raise self._failed(str(exc).splitlines()[0][:200]) from None
+            raise self._failed(first_line(exc)) from None
         if found is None:
             raise self._failed("no credentials there")
         frozen = found.get_frozen_credentials()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..credentials import Credentials, utcnow
-from ..errors import ConfigError, SignInNeeded, SsoError
+from ..errors import ConfigError, SignInNeeded, SsoError, first_line
 from .config import SignIn
 from .token import Client
 
@@ -108,7 +108,7 @@ def answers(service: str, sign_in: SignIn, profile: str | None = None) -> str:
     except ClientError:
         pass
     except BotoCoreError as exc:
-        raise SsoError(f"cannot get an answer from {client.meta.endpoint_url}: {_one_line(exc)}") from None
+        raise SsoError(f"cannot get an answer from {client.meta.endpoint_url}: {first_line(exc)}") from None
     return client.meta.endpoint_url
 
 
@@ -168,7 +168,7 @@ def _client(service: str, sign_in: SignIn, profile: str | None):
     except ValueError as exc:
         raise ConfigError(f"the {service} endpoint for {_where(sign_in)} is not a URL hats can use: {exc}") from None
     except BotoCoreError as exc:  # botocore refuses the config file
-        raise ConfigError(_one_line(exc)) from None
+        raise ConfigError(first_line(exc)) from None
 
 
 def _call(service: str, sign_in: SignIn, profile: str | None, operation: str, params: dict) -> dict:
@@ -182,10 +182,10 @@ def _call(service: str, sign_in: SignIn, profile: str | None, operation: str, pa
         raise _refusal(action, sign_in, exc.response) from None
     except BotoCoreError as exc:
         raise SsoError(f"{action} for {_where(sign_in)}: cannot get an answer from "
-                       f"{client.meta.endpoint_url}: {_one_line(exc)}") from None
+                       f"{client.meta.endpoint_url}: {first_line(exc)}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SsoError(f"{action} for {_where(sign_in)}: IAM Identity Center sent an answer hats cannot read "
-                       f"({_one_line(exc)})") from None
+                       f"({first_line(exc)})") from None
 
 
 def _refusal(action: str, sign_in: SignIn, response: dict) -> SsoError:
@@ -204,7 +204,3 @@ def _refusal(action: str, sign_in: SignIn, response: dict) -> SsoError:
 def _where(sign_in: SignIn) -> str:
     return f"sso-session '{sign_in.name}'" if sign_in.name else f"start URL {sign_in.start_url}"
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
 
 class PortalProfiles(ProfileSet):
-    """The config's profiles, and a profile for each portal role that has none."""
+    """The config's profiles, and a profile for each portal role that has none; `targets`, the
+    sign-ins the config names (sign_in_targets), worked out once: the app asks for them at every key."""
 
-    def __init__(self, profiles: ProfileSet, portals: Iterable[Portal]):
+    def __init__(self, profiles: ProfileSet, portals: Iterable[Portal], targets: list[SignIn] | None = None):
+        self.targets = sign_in_targets(profiles) if targets is None else targets
         self.portal_only: dict[str, Profile] = {}
         super().__init__(ChainMap(self.portal_only, profiles.profiles),  # type: ignore[arg-type]  # only read
                          profiles.sign_ins)
@@ -78,7 +80,8 @@ def with_cached_portals(profiles: ProfileSet) -> PortalProfiles:
     """The profiles with the portal roles of the copies kept at the last fetch: no call, no keyring."""
     from ..store.vault import default_state_dir
 
-    return PortalProfiles(profiles, cached_portals(default_state_dir(), sign_in_targets(profiles)))
+    targets = sign_in_targets(profiles)
+    return PortalProfiles(profiles, cached_portals(default_state_dir(), targets), targets)
 
 
 def fresh_portal(keeper: TokenKeeper, target: SignIn, state_dir: Path,
@@ -105,12 +108,13 @@ def fresh_portal(keeper: TokenKeeper, target: SignIn, state_dir: Path,
     return None
 
 
-def fresh_portals(keeper: TokenKeeper, config: ProfileSet, state_dir: Path, view: Callable[[], SignInView | None],
+def fresh_portals(keeper: TokenKeeper, targets: Iterable[SignIn], state_dir: Path,
+                  view: Callable[[], SignInView | None],
                   skipped: Callable[[SignIn, SsoError], None] | None = None) -> list[Portal]:
-    """Every sign-in's portal again. With `skipped`, a portal that fails is told to it and left out;
+    """Each sign-in's portal again. With `skipped`, a portal that fails is told to it and left out;
     without, its failure ends the fetch."""
     portals = []
-    for target in sign_in_targets(config):
+    for target in targets:
         try:
             portal = fresh_portal(keeper, target, state_dir, view)
         except SsoError as error:
@@ -128,4 +132,4 @@ def with_portals(profiles: PortalProfiles, fetched: Iterable[Portal]) -> PortalP
     shown = profiles.portals
     new = {portal.sign_in.key: portal for portal in fetched
            if portal.sign_in.key not in shown or shown[portal.sign_in.key].accounts != portal.accounts}
-    return PortalProfiles(profiles.config, {**shown, **new}.values()) if new else None
+    return PortalProfiles(profiles.config, {**shown, **new}.values(), profiles.targets) if new else None
