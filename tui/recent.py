@@ -66,12 +66,19 @@ def path_in(state_dir: Path) -> Path:
 
 def load(state_dir: Path) -> Recent:
     try:
-        data = json.loads(path_in(state_dir).read_text(encoding="utf-8"))
-        entries = data["profiles"]
+        return parse(path_in(state_dir).read_bytes())
+    except OSError:
+        return Recent()
+
+
+def parse(data: bytes) -> Recent:
+    """The history in a file's bytes; anything but a history written by save() is an empty one."""
+    try:
+        entries = json.loads(data)["profiles"]
         uses = {str(name): [float(t) for t in entry["uses"]][-USES_KEPT:] for name, entry in entries.items()
                 if entry["uses"]}
         counts = {name: max(int(entries[name]["count"]), len(uses[name])) for name in uses}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return Recent()
     return Recent(uses, counts)
 
@@ -108,7 +115,9 @@ def use_of(state_dir: Path, name: str) -> Iterator[None]:
         before: tuple[bytes, os.stat_result] | None = path.read_bytes(), path.stat()
     except OSError:
         before = None
-    record_use(state_dir, name)
+    recent = parse(before[0]) if before else Recent()  # the file read once, for both
+    recent.record(name, time.time())
+    save(state_dir, recent)
     try:
         yield
     except BaseException:
