@@ -218,14 +218,17 @@ def resolve_sessions(sandbox: Sandbox) -> None:
 
 def restage_expiries(now: datetime = FROZEN, left: dict[str, timedelta] = LEFT) -> None:
     """Move the cached sessions' expiries to fixed distances from `now`."""
+    from tui.credentials import Credentials
     from tui.store.backends import open_vault
 
     vault = open_vault("file")
     for entry in vault.sessions():
         if entry.profile in left:
             session = vault.get_session(entry.kind, entry.profile)
-            credentials = replace(session.credentials, expiration=now + left[entry.profile])
-            vault.put_session(replace(session, credentials=credentials))
+            made = session.credentials
+            credentials = Credentials(made.access_key_id, made.secret_access_key, made.session_token,
+                                      now + left[entry.profile])
+            vault.put_session(session._replace(credentials=credentials))
 
 
 def sign_in(sandbox: Sandbox) -> None:

@@ -277,8 +277,8 @@ def test_cached_exec_imports_neither_boto3_textual_nor_a_keyring_library(hats, w
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "tui.child.environment" in imported
     # nor keyring, secretstorage or cryptography: one item read with three D-Bus calls costs a
-    # quarter of what those imports do
-    heavy = ("boto3", "botocore", "textual", "keyring", "secretstorage", "cryptography")
+    # quarter of what those imports do; nor dataclasses (with inspect, a sixth of the whole run)
+    heavy = ("boto3", "botocore", "textual", "keyring", "secretstorage", "cryptography", "dataclasses", "inspect")
     assert not {name for name in imported if name.split(".")[0] in heavy}
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from .errors import ConfigError
 from .profiles import CHAIN_LIMIT_SECONDS, Profile, ProfileSet, credentials_path
@@ -98,8 +98,7 @@ def session_name(hop: Profile, base: Profile) -> str:
     return name if len(name) >= 2 else f"hats-{name}"
 
 
-@dataclass(frozen=True)
-class Hop:
+class Hop(NamedTuple):
     """One step of a chain as a person reads it."""
 
     profile: str

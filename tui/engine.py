@@ -20,7 +20,6 @@ cached, and nobody waits behind a person typing a code.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
@@ -48,16 +47,18 @@ RENEWAL_WAIT_SECONDS = 60  # the whole wait; STS calls time out within 10 s each
 PROMPT_WAIT_SECONDS = 600  # the whole wait for a person at another run's prompt
 
 
-@dataclass
 class Policy:
-    """How long sessions last and when they count as used up."""
+    """How long sessions last and when they count as used up; the defaults are the settings'."""
 
-    refresh_margin: timedelta = field(default_factory=lambda: timedelta(seconds=settings.refresh_margin_seconds()))
-    session_seconds: int = field(default_factory=settings.session_seconds)
-    clock: Callable[[], datetime] = utcnow
-    # Where a credential_process's stderr goes: None leaves it on the person's terminal (the
-    # command line); the app, whose screen owns the terminal, takes it a line at a time.
-    process_stderr: Callable[[str], None] | None = None
+    def __init__(self, refresh_margin: timedelta | None = None, session_seconds: int | None = None,
+                 clock: Callable[[], datetime] = utcnow, process_stderr: Callable[[str], None] | None = None):
+        self.refresh_margin = (timedelta(seconds=settings.refresh_margin_seconds()) if refresh_margin is None
+                               else refresh_margin)
+        self.session_seconds = settings.session_seconds() if session_seconds is None else session_seconds
+        self.clock = clock
+        # Where a credential_process's stderr goes: None leaves it on the person's terminal (the
+        # command line); the app, whose screen owns the terminal, takes it a line at a time.
+        self.process_stderr = process_stderr
 
     def is_fresh(self, session: CachedSession | None, fingerprint: str) -> bool:
         return (session is not None and session.fingerprint == fingerprint

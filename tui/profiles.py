@@ -15,8 +15,9 @@ import os
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from . import inifile
 from .errors import ConfigError
@@ -49,8 +50,10 @@ def _aws_path(variable: str, default: str) -> Path:
     return Path(os.path.expanduser(os.path.expandvars(os.environ.get(variable, default))))  # botocore's order
 
 
-@dataclass(frozen=True)
-class Profile:
+NO_SETTINGS: Mapping[str, str] = MappingProxyType({})
+
+
+class Profile(NamedTuple):
     """One profile, with the settings hats acts on."""
 
     name: str
@@ -69,7 +72,19 @@ class Profile:
     account_alias: str | None = None
     key_file: Path | None = None  # the file that holds the profile's static keys, if any
     problem: str | None = None
-    settings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    settings: Mapping[str, str] = NO_SETTINGS  # the section's other keys, secrets left out; not compared
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Profile) and self[:-1] == other[:-1]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
+
+    def __repr__(self) -> str:
+        return f"Profile({', '.join(f'{name}={value!r}' for name, value in zip(self._fields[:-1], self))})"
 
     @property
     def has_file_keys(self) -> bool:

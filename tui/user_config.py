@@ -19,8 +19,10 @@ naming the file, the line and the key. Only tui/settings.py calls this module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from .display import home_relative, printable
 from .errors import ConfigError
@@ -35,11 +37,10 @@ class UserConfigError(ConfigError):
     """config.toml cannot be read, or holds a key or value hats cannot use."""
 
 
-@dataclass(frozen=True)
-class UserConfig:
+class UserConfig(NamedTuple):
     path: Path | None = None
-    values: dict[str, object] = field(default_factory=dict)  # top-level key -> its value
-    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    values: Mapping[str, object] = MappingProxyType({})  # top-level key -> its value
+    keymap: Mapping[str, str] = MappingProxyType({})  # binding id -> keys
     text: str = ""
 
     def where(self, key: str, table: str | None = None) -> str:
@@ -84,7 +85,9 @@ def _parse(path: Path) -> UserConfig:
         raise UserConfigError(f"{shown_path(path)}: is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserConfigError(f"{shown_path(path)}: is not valid TOML: {exc}") from None
-    config = UserConfig(path, text=text)
+    values: dict[str, object] = {}
+    keymap: dict[str, str] = {}
+    config = UserConfig(path, values, keymap, text)
     for key, value in data.items():
         if key in TABLES:
             continue
@@ -93,15 +96,15 @@ def _parse(path: Path) -> UserConfig:
                                   f"{', '.join([*KEYS, *(f'[{table}]' for table in TABLES)])}")
         if isinstance(value, (dict, list)):
             raise UserConfigError(f"{config.where(key)}: takes one value, not a table or a list")
-        config.values[key] = value
-    keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict):
+        values[key] = value
+    table = data.get("keymap", {})
+    if not isinstance(table, dict):
         raise UserConfigError(f"{config.where('keymap')}: is a table of binding id = \"keys\"")
-    for binding, keys in keymap.items():
+    for binding, keys in table.items():
         if not isinstance(keys, str) or not keys.strip():
             raise UserConfigError(f"{config.where(binding, 'keymap')}: takes the keys as a string, "
                                   "like \"ctrl+r\" or \"r,f5\"")
-        config.keymap[binding] = keys.strip()
+        keymap[binding] = keys.strip()
     return config
 
 

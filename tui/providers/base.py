@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..credentials import Credentials
 
@@ -21,8 +20,7 @@ class Issued(Protocol):
     def arn(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class NewCredentials:
+class NewCredentials(NamedTuple):
     """Credentials just made (or read): an Issued that is not yet cached."""
 
     credentials: Credentials
@@ -37,8 +35,7 @@ class CodeNeeded(Exception):
         self.serial = serial
 
 
-@dataclass(frozen=True)
-class Renewal:
+class Renewal(NamedTuple):
     """One attempt at making credentials: the MFA code it may spend, if it has one."""
 
     code: MfaCode | None = None

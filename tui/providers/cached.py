@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..credentials import SessionKind
@@ -12,13 +11,12 @@ from ..store.vault import Vault
 from .base import Provider, Renewal
 
 
-@dataclass
 class SessionCache:
     """The vault as a cache: what counts as fresh (the engine's policy), and where a failed write is said."""
 
-    vault: Vault
-    is_fresh: Callable[[CachedSession | None, str], bool]
-    notify: Callable[[str], None]
+    def __init__(self, vault: Vault, is_fresh: Callable[[CachedSession | None, str], bool],
+                 notify: Callable[[str], None]):
+        self.vault, self.is_fresh, self.notify = vault, is_fresh, notify
 
     def fresh(self, kind: SessionKind, profile: str, fingerprint: str) -> CachedSession | None:
         session = self.vault.get_session(kind, profile)
@@ -32,14 +30,13 @@ class SessionCache:
             self.notify(f"warning: the session for '{session.profile}' is used but not cached: {exc}")
 
 
-@dataclass
 class Cached:
-    inner: Provider
-    kind: SessionKind
-    profile: str
-    fingerprint: str  # what the session was made for; a config edit makes it stale
-    base: str  # the profile whose long-term key it descends from
-    cache: SessionCache
+    def __init__(self, inner: Provider, kind: SessionKind, profile: str, fingerprint: str, base: str,
+                 cache: SessionCache):
+        self.inner, self.kind, self.profile = inner, kind, profile
+        self.fingerprint = fingerprint  # what the session was made for; a config edit makes it stale
+        self.base = base  # the profile whose long-term key it descends from
+        self.cache = cache
 
     def fresh(self) -> CachedSession | None:
         return self.cache.fresh(self.kind, self.profile, self.fingerprint)

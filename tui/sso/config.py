@@ -12,7 +12,7 @@ import hashlib
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_SCOPES = ("sso:account:access",)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -20,8 +20,7 @@ ROLE_SETTINGS = ("sso_account_id", "sso_role_name")  # botocore: either makes a 
 SESSION_SETTINGS = ("sso_start_url", "sso_region")
 
 
-@dataclass(frozen=True)
-class SignIn:
+class SignIn(NamedTuple):
     """One place to sign in: a start URL in a region. Every profile that names it shares one token."""
 
     start_url: str
@@ -39,8 +38,7 @@ class SignIn:
         return self.name or self.start_url
 
 
-@dataclass(frozen=True)
-class SsoRole:
+class SsoRole(NamedTuple):
     """What an SSO profile asks the portal for."""
 
     sign_in: SignIn

@@ -12,9 +12,8 @@ Every secret is one item in the store, named by what it is:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..credentials import Credentials, SessionKind
 from ..errors import VaultError
@@ -39,8 +38,7 @@ class DamagedItemError(VaultError):
         super().__init__(f"item '{item}' in {where} is damaged")
 
 
-@dataclass(frozen=True)
-class CachedSession:
+class CachedSession(NamedTuple):
     """A session as cached: its credentials plus what it was made for."""
 
     kind: SessionKind
@@ -67,8 +65,7 @@ class CachedSession:
                    data.get("fingerprint", ""), data.get("base", ""))
 
 
-@dataclass(frozen=True)
-class SessionEntry:
+class SessionEntry(NamedTuple):
     """What the index knows of a cached session: enough to list it, no secrets."""
 
     kind: SessionKind
@@ -77,8 +74,7 @@ class SessionEntry:
     arn: str
 
 
-@dataclass(frozen=True)
-class SignInEntry:
+class SignInEntry(NamedTuple):
     """What the index knows of an Identity Center sign-in: where, and until when. No token."""
 
     key: str
