@@ -164,13 +164,9 @@ def _add_login(commands) -> None:
 def _add_demo(commands) -> None:
     demo = commands.add_parser("demo", help="try hats offline: a sandbox with a local STS and IAM Identity Center, "
                                             "its own keyring and HOME (needs the demo extra)")
-    what = demo.add_mutually_exclusive_group()
-    what.add_argument("--print-env", action="store_true",
-                      help="print `export` lines for a second terminal (hats, hats sso and aws work there); "
-                           "keep the sandbox up until Ctrl-C")
-    what.add_argument("--code", action="store_true",
-                      help="print the sandbox's current MFA code (in a terminal that joined it)")
-    demo.set_defaults(handler=cmd_demo)
+    from .sandbox.demo_options import add_demo_options
+
+    add_demo_options(demo).set_defaults(handler=cmd_demo)
 
 
 def _add_clear(commands) -> None:

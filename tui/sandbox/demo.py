@@ -59,6 +59,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from .demo_options import add_demo_options
 from .home import SSO_SESSION, Sandbox, seconds_left
 
 READY = "# the hats demo sandbox is up"
@@ -180,13 +181,7 @@ def _absent(module: str) -> bool:
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="hats demo", description=(__doc__ or "").split("\n\n")[0])
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--print-env", action="store_true",
-                      help="print `export` lines for a second terminal (hats, hats sso and aws work there); "
-                           "keep the sandbox up until Ctrl-C")
-    what.add_argument("--code", action="store_true",
-                      help="print the sandbox's current MFA code (in a terminal that joined the sandbox)")
-    return parser
+    return add_demo_options(parser)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .loopback import LOOPBACK
 from .world import TOTP_STEP, Account, Role, Spec, User, World, build_world
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 IDENTITY, DEV, PROD, SANDBOX = "111111111111", "222222222222", "333333333333", "444444444444"
 USER = "jan-work"
 PASSPHRASE = "hats demo sandbox"  # the demo keyring's: it guards a sandbox key only
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 # IAM Identity Center: the sign-in, and its portal's accounts (id, name, e-mail, permission sets).
 # Only acme-dev's AdministratorAccess has a profile in the config; the rest are in the portal only.

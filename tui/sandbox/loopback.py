@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 
 Server = TypeVar("Server", bound="StandInServer")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the only hosts the sandbox serves on or lets a client reach
 
 
 def reply(request: BaseHTTPRequestHandler, status: int, body: str | bytes, content_type: str = "text/plain") -> None:

@@ -5,7 +5,7 @@ import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from .loopback import LOOPBACK
 
 
 class QuietHandler(WSGIRequestHandler):
