@@ -17,7 +17,8 @@ run by run so that load on the machine hits them alike):
 
 1. exec     `hats exec P -- aws sts get-caller-identity` against
             `aws sts get-caller-identity --profile P`, P a two-hop chain with MFA,
-            both caches warm. Target: hats adds at most 10 %.
+            both caches warm. Target: hats adds at most 10 %. hats runs as a user
+            installs it (see --hats) and, for comparison, from the checkout.
 2. handoff  `hats exec P -- true` and `hats export --format json P` against awsume
             (`awsumepy P`, the program the `awsume` shell function sources), caches
             warm. Target: hats at least 3x faster.
@@ -36,6 +37,13 @@ run by run so that load on the machine hits them alike):
             warm against the cached two-hop chain, and the calls of a cold run with a valid token.
 8. completion  one TAB at 10,000 profiles: the hook process for names, a subcommand and an option,
             and bash's whole completion function (bench/completion.py). Target: under 100 ms.
+
+hats is measured as a user installs it: `pip install .` into a virtual environment of its
+own (what pipx does), run through the console script pip writes. The code it runs is the
+checkout's (PYTHONPATH), so the installed and checkout rows run the same code; what differs is
+the interpreter's start: this machine's shared site-packages runs .pth hooks (an
+editable-install finder, a certifi import) that an environment of hats' own does not.
+`--hats checkout` measures `python -m tui` from this interpreter instead.
 
 No timing is asserted anywhere: this is a measuring script, not a test.
 """
@@ -67,7 +75,9 @@ from tui.sandbox.world import Account, Role, Spec, User, World, build_world  # n
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent                      # the interpreter's scripts (aws, awsumepy), not pyenv shims
-HATS = [PYTHON, "-m", "tui"]
+CHECKOUT_HATS = [PYTHON, "-m", "tui"]         # the checkout through this interpreter (editable install)
+HATS = CHECKOUT_HATS                           # main() points it at the installed console script
+HATS_PYTHON = PYTHON                           # the interpreter HATS runs on
 IDENTITY, DEV, PROD = "111111111111", "222222222222", "333333333333"
 USER = "bench-user"
 TARGET = "prod-hop"                            # bench-user -> dev-hop -> prod-hop, MFA on the first hop
@@ -146,6 +156,19 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def install_hats(root: Path) -> tuple[list[str], str]:
+    """hats in a virtual environment of its own, as pipx installs it: (the console script, its python)."""
+    venv = root / "venv"
+    python = str(venv / "bin/python")
+    for argv in ([PYTHON, "-m", "venv", str(venv)],
+                 [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise SystemExit(f"bench: installing hats: {' '.join(argv)}:\n{done.stderr[-2000:]}\n"
+                             "(--hats checkout measures the checkout instead)")
+    return [str(venv / "bin/hats")], python
 
 
 # -- the world ---------------------------------------------------------------------------
@@ -264,11 +287,12 @@ def sts_calls_of(world: World, argv: list[str], env: dict[str, str]) -> dict[str
 def section_exec(homes: list[Home], big_homes: list[Home], world: World, runs: int, results: dict) -> str:
     rows, notes = [], []
     aws = [str(BIN / "aws"), *WHOAMI]
-    hats_cmd = [*HATS, "exec", TARGET, "--", "aws", *WHOAMI]
     cli_cmd = [*aws, "--profile", TARGET]
-    for home, config, repeats in [(h, f"{BENCH_PROFILES} profiles", runs) for h in homes] + \
-                                 [(h, f"{BIG_CONFIG + BENCH_PROFILES:,} profiles", max(3, runs // 2))
-                                  for h in big_homes]:
+    variants = [("installed", HATS), ("checkout", CHECKOUT_HATS)] if HATS != CHECKOUT_HATS else [("checkout", HATS)]
+    cases = [(h, f"{BENCH_PROFILES} profiles", runs) for h in homes] + \
+            [(h, f"{BIG_CONFIG + BENCH_PROFILES:,} profiles", max(3, runs // 2)) for h in big_homes]
+    for (home, config, repeats), (how, hats) in [(case, variant) for case in cases for variant in variants]:
+        hats_cmd = [*hats, "exec", TARGET, "--", "aws", *WHOAMI]
         for argv in (hats_cmd, cli_cmd):  # both warm: no STS call but GetCallerIdentity
             arn = json.loads(run(argv, home.env).stdout)["Arn"]
             assert arn.startswith(f"arn:aws:sts::{PROD}:assumed-role/prod-hop/"), arn
@@ -282,23 +306,23 @@ def section_exec(homes: list[Home], big_homes: list[Home], world: World, runs: i
                 done = run(argv, home.env)
                 times[name].append(done.seconds)
                 cpu[name].append(done.cpu)
-                if home in homes:
+                if home in homes and how == variants[0][0]:
                     key = ("hats exec P -- aws sts get-caller-identity", home.backend) if name == "hats" else \
                           ("aws sts get-caller-identity --profile P", "-")
                     results["rss"].setdefault(key, []).append(done.maxrss_kb)
         hats_ms, aws_ms = median_ms(times["hats"]), median_ms(times["aws"])
         overhead = (hats_ms - aws_ms) / aws_ms * 100
-        results["exec"][f"{home.backend}, {config}"] = {
+        results["exec"][f"{home.backend}, {config}" + ("" if how == variants[0][0] else f", {how}")] = {
             "hats_ms": hats_ms, "aws_ms": aws_ms, "overhead_pct": overhead, "runs": repeats,
             "hats_min_ms": min(times["hats"]) * 1000, "aws_min_ms": min(times["aws"]) * 1000,
             "hats_cpu_ms": median_ms(cpu["hats"]), "aws_cpu_ms": median_ms(cpu["aws"])}
         cpu_overhead = (median_ms(cpu["hats"]) - median_ms(cpu["aws"])) / median_ms(cpu["aws"]) * 100
-        rows.append([home.backend, config, fmt_ms(hats_ms), fmt_ms(aws_ms), f"{hats_ms / aws_ms:.2f}x",
+        rows.append([home.backend, config, how, fmt_ms(hats_ms), fmt_ms(aws_ms), f"{hats_ms / aws_ms:.2f}x",
                      f"{hats_ms - aws_ms:+,.0f} ms ({overhead:+.0f} %)", "met" if overhead <= 10 else "MISSED",
                      f"{min(times['hats']) * 1000:,.0f} / {min(times['aws']) * 1000:,.0f} ms",
                      f"{median_ms(cpu['hats']):,.0f} / {median_ms(cpu['aws']):,.0f} ms ({cpu_overhead:+.0f} %)",
                      str(repeats)])
-    text = table(["backend", "config", "hats exec P -- aws sts get-caller-identity",
+    text = table(["backend", "config", "hats run as", "hats exec P -- aws sts get-caller-identity",
                   "aws sts get-caller-identity --profile P", "ratio", "hats adds (wall)", "target <=10 %",
                   "min hats / aws", "CPU hats / aws (adds)", "runs"], rows)
     return text + "".join(f"\n\nNote: {note}" for note in notes)
@@ -514,7 +538,10 @@ def section_imports(homes: list[Home], world: World, results: dict) -> str:
     baseline = []
     for label, argv in (("python -c pass", [PYTHON, "-c", "pass"]),
                         ("python -S -c pass (no site, no .pth hooks)", [PYTHON, "-S", "-c", "pass"]),
-                        ("python -c 'import tui.cli'", [PYTHON, "-c", "import tui.cli"])):
+                        ("python -c 'import tui.cli'", [PYTHON, "-c", "import tui.cli"]),
+                        *([("hats' own environment: python -c pass", [HATS_PYTHON, "-c", "pass"]),
+                           ("hats' own environment: python -c 'import tui.cli'", [HATS_PYTHON, "-c", "import tui.cli"])]
+                          if HATS_PYTHON != PYTHON else [])):
         runs_ = [run(argv, homes[0].env) for _ in range(10)]
         baseline.append([label, fmt_ms(median_ms([r.seconds for r in runs_])),
                          fmt_ms(median_ms([r.cpu for r in runs_])),
@@ -525,21 +552,23 @@ def section_imports(homes: list[Home], world: World, results: dict) -> str:
                  + table(["command", "wall", "CPU", "peak RSS"], baseline))
     for home in homes:
         home.hats("exec", TARGET, "--mfa-token", world.code(), "--", "true")  # warm, whatever ran before
+        traced = [HATS_PYTHON, "-X", "importtime", *(HATS[-1:] if HATS != CHECKOUT_HATS else ["-m", "tui"]),
+                  "exec", TARGET, "--", "true"]
         for _ in range(2):  # warm the bytecode and page caches
-            run([PYTHON, "-X", "importtime", "-m", "tui", "exec", TARGET, "--", "true"], home.env)
-        done = run([PYTHON, "-X", "importtime", "-m", "tui", "exec", TARGET, "--", "true"], home.env)
+            run(traced, home.env)
+        done = run(traced, home.env)
         rows = parse_importtime(done.stderr)
         total = sum(self_us for self_us, _, _ in rows)
         top = sorted(rows, key=lambda row: -row[1])[:15]
         results["imports"][home.backend] = {"total_ms": total / 1000, "modules": len(rows),
                                             "top": [(name.strip(), cum / 1000, self_us / 1000)
                                                     for self_us, cum, name in top]}
-        steps = [json.loads(run([PYTHON, str(ROOT / "bench/exec_probe.py"), TARGET], home.env).stdout)
+        steps = [json.loads(run([HATS_PYTHON, str(ROOT / "bench/exec_probe.py"), TARGET], home.env).stdout)
                  for _ in range(5)]
         median_steps = {name: statistics.median(s[name] for s in steps) for name in steps[0]}
         results["exec_steps"][home.backend] = median_steps
         parts.append(f"{home.backend}: {len(rows)} modules, {total / 1000:,.0f} ms of imports "
-                     f"(`python -X importtime -m tui exec {TARGET} -- true`), heaviest by cumulative time:\n\n"
+                     f"(`{' '.join(Path(word).name for word in traced)}`), heaviest by cumulative time:\n\n"
                      + table(["module", "cumulative", "self"],
                              [[f"`{name.rstrip()}`", f"{cum / 1000:,.1f} ms", f"{self_us / 1000:,.1f} ms"]
                               for self_us, cum, name in top]))
@@ -582,11 +611,15 @@ def reexec_under_dbus(args) -> None:
 
 
 def main() -> int:
+    global HATS, HATS_PYTHON
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="repeats per timed command (default 15)")
     parser.add_argument("--launches", type=int, default=5, help="TUI launches per size (default 5; 3 at 10,000)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--no-secret-service", action="store_true", help="the encrypted file backend only")
+    parser.add_argument("--hats", choices=("installed", "checkout"), default="installed",
+                        help="how hats runs: installed in a virtual environment of its own, as pipx would "
+                             "(default), or the checkout through this interpreter (python -m tui)")
     parser.add_argument("--no-profile", action="store_true", help="skip cProfile of the TUI at 10,000 profiles")
     parser.add_argument("--results", default=str(ROOT / "bench/RESULTS.md"),
                         help="where to write the tables and, beside them, the raw figures as .json "
@@ -610,6 +643,10 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hats-bench-") as temporary:
         root = Path(temporary)
+        if args.hats == "installed":
+            HATS, HATS_PYTHON = install_hats(root)
+            report += [f"- hats: installed with pip into a virtual environment of its own ({HATS[0]}), "
+                       "running the checkout's code", ""]
         world = start_world()
         services = []
         try:
