@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from datetime import datetime, timezone
 from typing import IO, Callable
 
-from ..credentials import Credentials, parse_iso
+from ..credentials import Credentials, iso, utcnow
 from ..display import printable
 from ..errors import ConfigError, HatsError
 from .base import NewCredentials, Renewal
@@ -80,7 +81,10 @@ class ProcessProvider:
             raise self._failed(f"cannot be run: {exc.strerror or exc}") from None
         if done.returncode != 0:
             raise self._failed(f"exited with status {done.returncode}")
-        return done.stdout.decode("utf-8", "replace")
+        try:
+            return done.stdout.decode("utf-8")
+        except UnicodeDecodeError:  # botocore fails too; a replaced byte would make a wrong secret
+            raise self._failed("printed something that is not UTF-8 text") from None
 
     def _relay(self, stream: IO[bytes], said: list[str]) -> None:
         """Each non-blank stderr line, escaped and cut to one status line, to on_stderr."""
@@ -101,15 +105,29 @@ class ProcessProvider:
             raise self._failed("printed JSON that is not an object")
         if data.get("Version") != 1:
             raise self._failed("printed no \"Version\": 1, the only version the AWS CLI reads")
-        missing = [key for key in ("AccessKeyId", "SecretAccessKey") if not isinstance(data.get(key), str)]
+        missing = [key for key in ("AccessKeyId", "SecretAccessKey")
+                   if not isinstance(data.get(key), str) or not data[key]]
         if missing:
             raise self._failed(f"printed no {' or '.join(missing)}")
-        expiration = data.get("Expiration")
-        try:
-            expires = parse_iso(expiration) if expiration else None
-        except (TypeError, ValueError):
-            raise self._failed("printed an Expiration that is not an ISO 8601 time") from None
+        expires = self._expiration(data.get("Expiration"))
         return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken") or None, expires)
+
+    def _expiration(self, value: object) -> datetime | None:
+        """The Expiration as botocore reads it (ISO 8601, else dateutil's forms), refused where botocore fails:
+        not text, no time zone, or already past (botocore: 'the refreshed credentials are still expired')."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._failed("printed an Expiration that is not a time in text (ISO 8601)")
+        expires = _iso_time(value) or _dateutil_time(value)
+        if expires is None:
+            raise self._failed("printed an Expiration that is not an ISO 8601 time")
+        if expires.tzinfo is None:
+            raise self._failed("printed an Expiration with no time zone (add Z for UTC)")
+        expires = expires.astimezone(timezone.utc)
+        if expires <= utcnow():
+            raise self._failed(f"printed credentials that expired at {iso(expires)}")
+        return expires
 
     @property
     def _name(self) -> str:
@@ -117,3 +135,20 @@ class ProcessProvider:
 
     def _failed(self, what: str) -> CredentialProcessError:
         return CredentialProcessError(f"profile '{self._name}': credential_process {what}")
+
+
+def _iso_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _dateutil_time(value: str) -> datetime | None:
+    """botocore's own parser for the forms ISO 8601 does not take ('Tue, 01 Jan 2030 00:00:00 GMT')."""
+    from dateutil.parser import parse  # here: only an unusual Expiration pays for it; botocore depends on it
+
+    try:
+        return parse(value)
+    except (ValueError, OverflowError):
+        return None

@@ -1,0 +1,221 @@
+"""The credential sources on inputs nobody tried before, held to botocore (the AWS CLI's reader) where it decides.
+
+Real parts only: real scripts as credential_process, the sandbox's IMDSv2 and
+container stand-ins, the local STS; botocore's own providers and the `aws` CLI
+run beside hats where they are the reference. What is asserted is what a user
+sees: the identity the `aws` CLI gets, the credentials `hats export` prints,
+the one line and exit code of a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import DEV, IDENTITY
+from tests.test_exec import WHOAMI, caller_arn
+from tests.test_sources import (PRINT_OUTPUT, add_profiles, printing, process_script, runs, source_identities)
+from tui.credentials import iso
+
+FAKE = {"Version": 1, "AccessKeyId": "AKIAFAKEFAKEFAKE1234", "SecretAccessKey": "not-a-secret-just-a-test"}
+BUILD_BOX = f"arn:aws:iam::{IDENTITY}:user/edge-box"
+DEPLOYER = f"arn:aws:iam::{DEV}:role/edge-deployer"
+ASSUMED_DEPLOYER = f"arn:aws:sts::{DEV}:assumed-role/edge-deployer/"
+
+
+@pytest.fixture(scope="module")
+def sources(world):
+    """test_sources' identities, under names of this module's own (the world lasts the whole session)."""
+    return source_identities(world, "edge-box", "edge-deployer", "edge-actions")
+
+
+def one_line_failure(done, starts: str, code: int = 1) -> str:
+    """A failure as hats must give it: one line naming the profile, its exit code, no traceback."""
+    assert (done.returncode, len(done.stderr.splitlines())) == (code, 1), done.stderr
+    assert done.stderr.startswith(f"hats: {starts}"), done.stderr
+    return done.stderr.rstrip("\n")
+
+
+def exported(done) -> dict:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def in_an_hour() -> datetime:
+    return (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0)
+
+
+def printing_json(document: dict) -> dict[str, str]:
+    return {"PROCESS_OUTPUT": json.dumps(document)}
+
+
+def botocore_reads(command: str, env: dict[str, str], monkeypatch) -> tuple[str, object]:
+    """What botocore's own ProcessProvider makes of a command's output: ('ok', expiry) or ('fails', error)."""
+    from botocore.credentials import ProcessProvider
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    provider = ProcessProvider("p", lambda: {"profiles": {"p": {"credential_process": command}}})
+    try:
+        found = provider.load()
+        found.get_frozen_credentials()
+    except Exception as exc:  # botocore fails in many ways here: that it fails is the reference
+        return "fails", exc
+    return "ok", getattr(found, "_expiry_time", None)
+
+
+# -- credential_process: the command line ------------------------------------------------------
+def test_quoted_arguments_and_a_path_with_spaces_are_split_as_botocore_splits_them(hats, sources):
+    from botocore.compat import compat_shell_split
+
+    folder = hats.home / "my tools"
+    folder.mkdir()
+    script = folder / "creds.py"
+    script.write_text("import json, os, sys\n"
+                      f"open({str(hats.home / 'argv.json')!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+                      + PRINT_OUTPUT + "\n")
+    command = f"{sys.executable} \"{script}\" --name 'a b' x\\ y \"it's\""
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    done = hats.run("exec", "build", "--", *WHOAMI, env=printing(sources["key"]))
+    assert caller_arn(done) == BUILD_BOX
+    assert json.loads((hats.home / "argv.json").read_text()) == compat_shell_split(command)[2:] == [
+        "--name", "a b", "x y", "it's"]
+
+
+def test_a_program_named_without_a_path_is_found_on_path(hats, sources):
+    bin_dir = hats.home / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "creds-helper"
+    helper.write_text(f"#!{sys.executable}\nimport os\n{PRINT_OUTPUT}\n")
+    helper.chmod(0o755)
+    add_profiles(hats, "\n[profile build]\ncredential_process = creds-helper --json\n")
+    env = {**printing(sources["key"]), "PATH": f"{bin_dir}:{hats.env['PATH']}"}
+    assert caller_arn(hats.run("exec", "build", "--", *WHOAMI, env=env)) == BUILD_BOX
+
+
+def test_the_process_reads_the_persons_stdin_on_the_command_line(hats, sources):
+    """botocore leaves stdin to the process (it may ask for a PIN): so does hats on the command line."""
+    body = "if sys.stdin.readline().strip() != '4711':\n    sys.exit(9)\n" + PRINT_OUTPUT
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'pin', body)}\n")
+    done = subprocess.run([sys.executable, "-m", "tui", "exec", "build", "--", *WHOAMI], input="4711\n",
+                          env={**hats.env, **printing(sources["key"])}, capture_output=True, text=True,
+                          timeout=60, start_new_session=True)
+    assert caller_arn(done) == BUILD_BOX
+
+
+def test_a_failing_process_says_its_stderr_then_one_line_with_its_status(hats):
+    body = "print('token expired: run `sso login`', file=sys.stderr)\nsys.exit(3)"
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'fails', body)}\n")
+    for command in (("exec", "build", "--", "true"), ("export", "build")):
+        done = hats.run(*command)
+        assert done.returncode == 1
+        assert done.stderr == ("token expired: run `sso login`\n"
+                               "hats: profile 'build': credential_process exited with status 3\n")
+
+
+# -- credential_process: what it prints ----------------------------------------------------------
+@pytest.mark.parametrize("version, botocore_takes", [(1, True), (1.0, True), (True, True), (2, False),
+                                                    ("1", False), (None, False)])
+def test_version_is_taken_as_botocore_takes_it(hats, monkeypatch, version, botocore_takes):
+    document = {key: value for key, value in {**FAKE, "Version": version}.items() if value is not None}
+    command = process_script(hats, "version", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    env = printing_json(document)
+    assert (botocore_reads(command, env, monkeypatch)[0] == "ok") is botocore_takes
+    done = hats.run("export", "build", "--format", "json", env=env)
+    if botocore_takes:
+        assert exported(done)["AccessKeyId"] == FAKE["AccessKeyId"]
+    else:
+        assert one_line_failure(done, "profile 'build': ").endswith('printed no "Version": 1, the only version '
+                                                                  "the AWS CLI reads")
+
+
+@pytest.mark.parametrize("form", [
+    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.123Z", "%Y-%m-%dT%H:%M:%S.123456789Z", "%Y-%m-%dT%H:%M:%S+00:00",
+    "%Y-%m-%d %H:%M:%SZ", "%Y%m%dT%H%M%SZ", "%a, %d %b %Y %H:%M:%S GMT",
+])
+def test_an_expiration_in_any_form_botocore_reads_is_kept_until_then(hats, monkeypatch, form):
+    expires = in_an_hour()
+    document = {**FAKE, "SessionToken": "a-session-token", "Expiration": expires.strftime(form)}
+    command = process_script(hats, "expiring", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    env = printing_json(document)
+    read, botocore_expiry = botocore_reads(command, env, monkeypatch)
+    assert read == "ok" and botocore_expiry.replace(microsecond=0) == expires
+    for _ in range(2):
+        assert exported(hats.run("export", "build", "--format", "json", env=env))["Expiration"] == iso(expires)
+    assert runs(hats, "expiring") == 2  # botocore's call above, then hats' first: the second is the cached one
+
+
+def test_an_offset_expiration_is_the_same_moment_in_utc(hats):
+    expires = in_an_hour()
+    document = {**FAKE, "SessionToken": "t", "Expiration": expires.astimezone(timezone(timedelta(hours=-7))).isoformat()}
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'offset', PRINT_OUTPUT)}\n")
+    assert exported(hats.run("export", "build", "--format", "json", env=printing_json(document)))["Expiration"] == (
+        iso(expires))
+
+
+def test_an_expiring_session_without_a_token_is_kept_and_exported_without_one(hats):
+    """botocore makes refreshable credentials of it, token None: hats keeps it until its Expiration."""
+    document = {**FAKE, "Expiration": iso(in_an_hour())}
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'notoken', PRINT_OUTPUT)}\n")
+    for _ in range(2):
+        done = hats.run("export", "build", env=printing_json(document))
+        assert done.returncode == 0, done.stderr
+        assert f"export AWS_ACCESS_KEY_ID={FAKE['AccessKeyId']}" in done.stdout
+        assert "AWS_SESSION_TOKEN" not in done.stdout
+    assert runs(hats, "notoken") == 1
+
+
+def test_credentials_close_to_expiry_are_used_but_not_reused(hats):
+    """Inside the refresh margin botocore refreshes on each use; hats runs the process each time."""
+    document = {**FAKE, "SessionToken": "t", "Expiration": iso(datetime.now(timezone.utc) + timedelta(minutes=2))}
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'short', PRINT_OUTPUT)}\n")
+    for _ in range(2):
+        assert exported(hats.run("export", "build", "--format", "json", env=printing_json(document)))
+    assert runs(hats, "short") == 2
+
+
+@pytest.mark.parametrize("expiration, says", [
+    (1893456000, "printed an Expiration that is not a time in text (ISO 8601)"),
+    ("2020-01-01T00:00:00Z", "printed credentials that expired at 2020-01-01T00:00:00Z"),
+    ("2099-01-01T00:00:00", "printed an Expiration with no time zone (add Z for UTC)"),
+    ("", "printed an Expiration that is not an ISO 8601 time"),
+    ("next tuesday-ish", "printed an Expiration that is not an ISO 8601 time"),
+])
+def test_an_expiration_botocore_cannot_use_is_one_line(hats, monkeypatch, expiration, says):
+    """botocore fails on each (TypeError, 'still expired', naive minus aware time, ParserError); hats says why."""
+    document = {**FAKE, "SessionToken": "t", "Expiration": expiration}
+    command = process_script(hats, "badexpiry", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    env = printing_json(document)
+    assert botocore_reads(command, env, monkeypatch)[0] == "fails"
+    for args in (("exec", "build", "--", "true"), ("export", "build", "--format", "json")):
+        done = hats.run(*args, env=env)
+        assert one_line_failure(done, "profile 'build': ") == f"hats: profile 'build': credential_process {says}"
+        assert FAKE["SecretAccessKey"] not in done.stdout + done.stderr
+    assert hats.run("export", "build", env=env).stdout == ""  # nothing was cached either
+
+
+@pytest.mark.parametrize("keys, says", [({"AccessKeyId": ""}, "AccessKeyId"),
+                                        ({"SecretAccessKey": None}, "SecretAccessKey")])
+def test_an_empty_or_null_key_is_refused(hats, keys, says):
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'nokey', PRINT_OUTPUT)}\n")
+    done = hats.run("export", "build", env=printing_json({**FAKE, **keys}))
+    assert one_line_failure(done, "profile 'build': ") == f"hats: profile 'build': credential_process printed no {says}"
+
+
+def test_output_that_is_not_utf8_is_refused_not_mangled_into_a_wrong_secret(hats, monkeypatch):
+    """botocore fails with UnicodeDecodeError; a replaced byte would hand out a secret that is not the one printed."""
+    body = "sys.stdout.buffer.write(os.environ['PROCESS_OUTPUT'].encode().replace(b'SECRET', b'S\\xffCRET'))"
+    command = process_script(hats, "latin", body)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {command}\n")
+    env = printing_json({**FAKE, "SecretAccessKey": "a-SECRET-b"})
+    assert botocore_reads(command, env, monkeypatch)[0] == "fails"
+    done = hats.run("export", "build", "--format", "json", env=env)
+    assert one_line_failure(done, "profile 'build': ") == (
+        "hats: profile 'build': credential_process printed something that is not UTF-8 text")
