@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.conftest import DEV, IDENTITY
 from tests.test_exec import WHOAMI, caller_arn
-from tests.test_sources import (PRINT_OUTPUT, add_profiles, printing, process_script, runs, source_identities)
+from tests.test_sources import PRINT_OUTPUT, add_profiles, printing, process_script, runs, source_identities
 from tui.credentials import iso
 
 FAKE = {"Version": 1, "AccessKeyId": "AKIAFAKEFAKEFAKE1234", "SecretAccessKey": "not-a-secret-just-a-test"}
@@ -219,3 +220,38 @@ def test_output_that_is_not_utf8_is_refused_not_mangled_into_a_wrong_secret(hats
     done = hats.run("export", "build", "--format", "json", env=env)
     assert one_line_failure(done, "profile 'build': ") == (
         "hats: profile 'build': credential_process printed something that is not UTF-8 text")
+
+
+@pytest.mark.parametrize("body", ["sys.stdout.write(' ' * 5_000_000)",
+                                  "while True:\n    sys.stdout.write('x' * 65536)"])
+def test_a_process_that_prints_without_end_is_stopped_at_a_bound(hats, body):
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'flood', body)}\n")
+    started = time.monotonic()
+    done = hats.run("export", "build", timeout=30)
+    assert time.monotonic() - started < 10
+    assert one_line_failure(done, "profile 'build': ") == (
+        "hats: profile 'build': credential_process printed more than 1024 kB and was stopped")
+
+
+def test_a_process_that_leaves_a_background_child_holding_its_output_answers_when_it_exits(hats):
+    """The answer is what the process printed before it exited: its background child is not waited for."""
+    body = ("import subprocess\n"  # it keeps hats' stdout; not the test's stderr, which the test waits on
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(20)'], stderr=subprocess.DEVNULL)\n"
+            + PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'daemon', body)}\n")
+    started = time.monotonic()
+    assert exported(hats.run("export", "build", "--format", "json", env=printing_json(FAKE)))
+    assert time.monotonic() - started < 10
+
+
+def test_a_hung_process_whose_child_keeps_its_output_open_is_still_stopped_at_the_bound(monkeypatch):
+    from tui.errors import HatsError
+    from tui.providers import process
+
+    monkeypatch.setattr(process, "TIMEOUT_SECONDS", 1)
+    provider = process.ProcessProvider("build", "sh -c 'sleep 30 & sleep 30'")
+    started = time.monotonic()
+    with pytest.raises(HatsError) as stopped:
+        provider.retrieve()
+    assert time.monotonic() - started < 5
+    assert str(stopped.value) == "profile 'build': credential_process gave no answer within 1 s and was stopped"

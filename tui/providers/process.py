@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import time
 from datetime import datetime, timezone
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from ..credentials import Credentials, iso, utcnow
 from ..display import printable
 from ..errors import ConfigError, HatsError
 from .base import NewCredentials, Renewal
 
+if TYPE_CHECKING:
+    import subprocess
+
 TIMEOUT_SECONDS = 60
+MAX_OUTPUT_BYTES = 1 << 20  # credentials are a few kB: more is a process that will not stop printing
 STDERR_LINE_CHARS = 200  # one status line's worth; the rest of a long line is cut
 
 
@@ -73,16 +78,19 @@ class ProcessProvider:
 
         stdin = None if stderr is None else subprocess.DEVNULL  # the app's keys are not the process's
         try:
-            done = subprocess.run(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
-                                  timeout=TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
-            raise self._failed(f"gave no answer within {TIMEOUT_SECONDS} s and was stopped") from None
+            child = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
         except OSError as exc:
             raise self._failed(f"cannot be run: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            raise self._failed(f"exited with status {done.returncode}")
+        with child:
+            try:
+                output = _answer(child, time.monotonic() + TIMEOUT_SECONDS)
+            except _Stopped as stopped:
+                child.kill()
+                raise self._failed(str(stopped)) from None
+        if child.returncode != 0:
+            raise self._failed(f"exited with status {child.returncode}")
         try:
-            return done.stdout.decode("utf-8")
+            return output.decode("utf-8")
         except UnicodeDecodeError:  # botocore fails too; a replaced byte would make a wrong secret
             raise self._failed("printed something that is not UTF-8 text") from None
 
@@ -135,6 +143,50 @@ class ProcessProvider:
 
     def _failed(self, what: str) -> CredentialProcessError:
         return CredentialProcessError(f"profile '{self._name}': credential_process {what}")
+
+
+class _Stopped(Exception):
+    """Why a process was stopped before it answered."""
+
+
+def _timed_out() -> _Stopped:
+    return _Stopped(f"gave no answer within {TIMEOUT_SECONDS} s and was stopped")
+
+
+def _answer(child: subprocess.Popen[bytes], deadline: float) -> bytes:
+    """What the process printed before it exited, within the deadline and MAX_OUTPUT_BYTES.
+
+    Once it has exited, what is in the pipe is its answer: a background process it left holding
+    the pipe open (botocore waits for that one too) is not waited for.
+    """
+    import selectors
+    import subprocess
+
+    assert child.stdout is not None
+    chunks, size, fd = [], 0, child.stdout.fileno()
+    with selectors.DefaultSelector() as ready:
+        ready.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timed_out()
+            exited = child.poll() is not None
+            if not ready.select(0 if exited else min(left, 0.1)):
+                if exited:
+                    break
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_OUTPUT_BYTES:
+                raise _Stopped(f"printed more than {MAX_OUTPUT_BYTES // 1024} kB and was stopped")
+            chunks.append(chunk)
+    try:
+        child.wait(max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:  # it closed its output but did not exit
+        raise _timed_out() from None
+    return b"".join(chunks)
 
 
 def _iso_time(value: str) -> datetime | None:
