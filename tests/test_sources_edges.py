@@ -19,8 +19,10 @@ import pytest
 
 from tests.conftest import DEV, IDENTITY
 from tests.test_exec import WHOAMI, caller_arn
-from tests.test_sources import PRINT_OUTPUT, add_profiles, printing, process_script, runs, source_identities
+from tests.test_sources import (PRINT_OUTPUT, add_profiles, printing, process_script, runs, session_of,
+                                source_identities)
 from tui.credentials import iso
+from tui.sandbox.metadata import ContainerEndpoint, InstanceMetadata
 
 FAKE = {"Version": 1, "AccessKeyId": "AKIAFAKEFAKEFAKE1234", "SecretAccessKey": "not-a-secret-just-a-test"}
 BUILD_BOX = f"arn:aws:iam::{IDENTITY}:user/edge-box"
@@ -255,3 +257,189 @@ def test_a_hung_process_whose_child_keeps_its_output_open_is_still_stopped_at_th
         provider.retrieve()
     assert time.monotonic() - started < 5
     assert str(stopped.value) == "profile 'build': credential_process gave no answer within 1 s and was stopped"
+
+
+@pytest.mark.parametrize("token_variable", ["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"])
+def test_environment_session_token_from_either_variable_security_token_first(hats, world, sources, token_variable):
+    """botocore's EnvProvider reads AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN."""
+    add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n")
+    session = session_of(world, sources["key"])
+    env = {"AWS_ACCESS_KEY_ID": session.access_key_id, "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+           token_variable: session.session_token or ""}
+    if token_variable == "AWS_SECURITY_TOKEN":
+        env["AWS_SESSION_TOKEN"] = "not-the-token"  # read second: botocore ignores it
+    assert caller_arn(hats.run("exec", "ci", "--", *WHOAMI, env=env)).startswith(ASSUMED_DEPLOYER)
+
+
+# -- credential_source = Ec2InstanceMetadata -----------------------------------------------------
+BOX = f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n"
+
+
+@pytest.mark.parametrize("status", [403, 404, 405])
+def test_an_instance_whose_token_endpoint_refuses_is_read_without_a_token(hats, world, sources, status):
+    """botocore's rule: a 403, 404 or 405 to the token PUT means IMDSv1, so the GETs go without a token."""
+    add_profiles(hats, BOX)
+    with InstanceMetadata(session_of(world, sources["key"]), token_status=status) as imds:
+        done = hats.run("exec", "box", "--", *WHOAMI, env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url})
+    assert caller_arn(done).startswith(ASSUMED_DEPLOYER)
+    assert imds.requests[0] == ("PUT", "/latest/api/token")
+
+
+def test_imdsv1_disabled_in_the_profile_refuses_that_fallback(hats, world, sources):
+    add_profiles(hats, BOX + "ec2_metadata_v1_disabled = true\n")
+    with InstanceMetadata(session_of(world, sources["key"]), token_status=403) as imds:
+        done = hats.run("exec", "box", "--", "true", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url})
+    one_line_failure(done, "profile 'box': credential_source = Ec2InstanceMetadata: ")
+    assert [method for method, _ in imds.requests] == ["PUT"]
+
+
+def test_metadata_disabled_asks_nothing(hats, world, sources):
+    add_profiles(hats, BOX)
+    with InstanceMetadata(session_of(world, sources["key"])) as imds:
+        done = hats.run("exec", "box", "--", "true", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
+                                                           "AWS_EC2_METADATA_DISABLED": "true"})
+    assert one_line_failure(done, "profile 'box': ").endswith("no credentials there")
+    assert imds.requests == []
+
+
+def test_an_explicit_endpoint_wins_over_the_ipv6_endpoint_mode(hats, world, sources):
+    """botocore: AWS_EC2_METADATA_SERVICE_ENDPOINT, when set, is used whatever the endpoint mode."""
+    add_profiles(hats, BOX)
+    with InstanceMetadata(session_of(world, sources["key"])) as imds:
+        done = hats.run("exec", "box", "--", *WHOAMI, env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
+                                                           "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"})
+    assert caller_arn(done).startswith(ASSUMED_DEPLOYER)
+
+
+def test_a_bad_endpoint_mode_is_one_line(hats):
+    add_profiles(hats, BOX)
+    done = hats.run("exec", "box", "--", "true", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv5"})
+    assert "Invalid EC2 Instance Metadata endpoint mode: IPv5" in one_line_failure(done, "profile 'box': ")
+
+
+@pytest.mark.parametrize("timeout, answers", [("1", False), ("4", True)])
+def test_a_slow_metadata_service_is_waited_for_as_long_as_botocore_waits(hats, world, sources, timeout, answers):
+    """AWS_METADATA_SERVICE_TIMEOUT (1 s by default) and _NUM_ATTEMPTS (1) bound each request, as in botocore."""
+    add_profiles(hats, BOX)
+    with InstanceMetadata(session_of(world, sources["key"]), delay=1.5) as imds:
+        started = time.monotonic()
+        done = hats.run("exec", "box", "--", *WHOAMI, env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
+                                                           "AWS_METADATA_SERVICE_TIMEOUT": timeout})
+        took = time.monotonic() - started
+    if answers:
+        assert caller_arn(done).startswith(ASSUMED_DEPLOYER)
+    else:
+        assert one_line_failure(done, "profile 'box': ").endswith("no credentials there")
+        assert took < 10
+
+
+# -- credential_source = EcsContainer ------------------------------------------------------------
+TASK = f"\n[profile task]\nrole_arn = {DEPLOYER}\ncredential_source = EcsContainer\n"
+
+
+def test_the_full_uri_may_name_localhost(hats, world, sources):
+    add_profiles(hats, TASK)
+    with ContainerEndpoint(session_of(world, sources["key"])) as endpoint:
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.full_uri.replace("127.0.0.1", "localhost"),
+               "AWS_CONTAINER_AUTHORIZATION_TOKEN": endpoint.token}
+        assert caller_arn(hats.run("exec", "task", "--", *WHOAMI, env=env)).startswith(ASSUMED_DEPLOYER)
+
+
+# -- web identity ----------------------------------------------------------------------------------
+def gha_profile(hats, world, sources, extra: str = "") -> None:
+    token_file = hats.home / "token"
+    token_file.write_text(world.sts.issue_web_identity_token(sources["web_role"]))
+    add_profiles(hats, f"\n[profile gha]\nrole_arn = {sources['web_role']}\nweb_identity_token_file = {token_file}\n"
+                       + extra)
+
+
+@pytest.mark.parametrize("content, says", [(None, "No such file or directory"), ("", "is empty"),
+                                           ("  \n", "is empty")])
+def test_a_missing_or_empty_token_file_is_one_line_before_any_call(hats, world, sources, content, says):
+    gha_profile(hats, world, sources)
+    token_file = hats.home / "token"
+    if content is None:
+        token_file.unlink()
+    else:
+        token_file.write_text(content)
+    done = hats.run("exec", "gha", "--", "true")
+    assert one_line_failure(done, "profile 'gha': web_identity_token_file ", code=2).endswith(says)
+    assert world.sts.count("AssumeRoleWithWebIdentity") == 0
+
+
+def test_the_web_identity_variables_are_ignored_for_a_named_profile_as_aws_profile_does(hats, world, sources):
+    """botocore reads AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_SESSION_NAME only when no profile
+    is named (`--profile` turns them off); `hats exec PROFILE` names one, and agrees with `aws --profile`."""
+    gha_profile(hats, world, sources, "role_session_name = from-the-profile\n")
+    env = {"AWS_ROLE_ARN": DEPLOYER, "AWS_ROLE_SESSION_NAME": "from-the-environment",
+           "AWS_WEB_IDENTITY_TOKEN_FILE": str(hats.home / "nonexistent")}
+    expected = f"arn:aws:sts::{DEV}:assumed-role/edge-actions/from-the-profile"
+    aws = subprocess.run([*WHOAMI, "--profile", "gha"], env={**hats.env, **env}, capture_output=True, text=True,
+                         timeout=60)
+    assert caller_arn(aws) == expected
+    assert caller_arn(hats.run("exec", "gha", "--", *WHOAMI, env=env)) == expected
+
+
+# -- one profile, two sources: botocore's order -------------------------------------------------
+def static_box(world) -> tuple[str, str, str]:
+    """A user whose key sits in a file for the test (so its secret is not given to the final secret scan)."""
+    name = f"static-box-{time.monotonic_ns()}"
+    return (name, *world.sts.create_user(IDENTITY, name))
+
+
+def aws_and_hats(hats, profile: str, env: dict[str, str]) -> tuple[str, str]:
+    aws = subprocess.run([*WHOAMI, "--profile", profile], env={**hats.env, **env}, capture_output=True, text=True,
+                         timeout=60)
+    return caller_arn(aws), caller_arn(hats.run("exec", profile, "--", *WHOAMI, env=env))
+
+
+@pytest.mark.parametrize("keys_in", ["credentials", "config"])
+def test_static_keys_and_a_credential_process_in_one_profile_are_picked_as_the_aws_cli_picks(
+        hats, world, sources, keys_in):
+    """botocore: the credentials file's keys, then credential_process, then the config file's keys."""
+    name, key_id, secret = static_box(world)
+    command = process_script(hats, "both", PRINT_OUTPUT)
+    keys = f"aws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+    credentials = hats.home / ".aws/credentials"
+    try:
+        if keys_in == "credentials":
+            credentials.write_text(f"[both]\n{keys}")
+            add_profiles(hats, f"\n[profile both]\ncredential_process = {command}\n")
+        else:
+            add_profiles(hats, f"\n[profile both]\ncredential_process = {command}\n{keys}")
+        aws, ours = aws_and_hats(hats, "both", printing(sources["key"]))
+    finally:  # the secret scan must find the key nowhere
+        credentials.unlink(missing_ok=True)
+        config = hats.home / ".aws/config"
+        config.write_text(config.read_text().replace(secret, "removed"))
+    assert aws == ours == (BUILD_BOX if keys_in == "config" else f"arn:aws:iam::{IDENTITY}:user/{name}")
+
+
+def test_a_role_with_credential_source_and_credential_process_assumes_from_the_source(hats, sources):
+    """botocore's AssumeRole provider comes before the process provider: the role is assumed from the source."""
+    command = process_script(hats, "unused", PRINT_OUTPUT)
+    add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n"
+                       f"credential_process = {command}\n")
+    key = sources["key"]
+    env = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key}
+    aws, ours = aws_and_hats(hats, "ci", env)
+    assert aws.startswith(ASSUMED_DEPLOYER) and ours.startswith(ASSUMED_DEPLOYER)
+    assert runs(hats, "unused") == 0
+
+
+def test_web_identity_wins_over_credential_source_in_one_profile(hats, world, sources):
+    """botocore's AssumeRole provider skips a profile with web_identity_token_file: web identity it is."""
+    gha_profile(hats, world, sources, "credential_source = Environment\nrole_session_name = web\n")
+    aws, ours = aws_and_hats(hats, "gha", {})
+    assert aws == ours == f"arn:aws:sts::{DEV}:assumed-role/edge-actions/web"
+
+
+def test_hats_list_names_each_source_and_runs_none(hats):
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'listed', PRINT_OUTPUT)}\n"
+                       + TASK + f"\n[profile gha]\nrole_arn = {DEPLOYER}\nweb_identity_token_file = /nonexistent\n")
+    listed = hats.run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["profile"]: row["source"] for row in json.loads(listed.stdout)}
+    assert (rows["build"], rows["task"], rows["gha"]) == ("credential_process", "credential_source", "web_identity")
+    assert runs(hats, "listed") == 0
+
