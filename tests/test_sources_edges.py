@@ -259,6 +259,21 @@ def test_a_hung_process_whose_child_keeps_its_output_open_is_still_stopped_at_th
     assert str(stopped.value) == "profile 'build': credential_process gave no answer within 1 s and was stopped"
 
 
+# -- credential_source = Environment -------------------------------------------------------------
+@pytest.mark.parametrize("present, says", [
+    (("AWS_ACCESS_KEY_ID",), "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"),
+    (("AWS_SECRET_ACCESS_KEY",), "no credentials there (AWS_ACCESS_KEY_ID is not set)"),
+])
+def test_environment_with_only_part_of_a_key_is_one_line(hats, sources, present, says):
+    add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n")
+    key = sources["key"]
+    values = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key}
+    done = hats.run("exec", "ci", "--", "true", env={name: values[name] for name in present})
+    assert one_line_failure(done, "profile 'ci': ") == (
+        f"hats: profile 'ci': credential_source = Environment: the environment (AWS_ACCESS_KEY_ID): {says}")
+    assert key.secret_access_key not in done.stderr
+
+
 @pytest.mark.parametrize("token_variable", ["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"])
 def test_environment_session_token_from_either_variable_security_token_first(hats, world, sources, token_variable):
     """botocore's EnvProvider reads AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN."""
@@ -269,6 +284,19 @@ def test_environment_session_token_from_either_variable_security_token_first(hat
     if token_variable == "AWS_SECURITY_TOKEN":
         env["AWS_SESSION_TOKEN"] = "not-the-token"  # read second: botocore ignores it
     assert caller_arn(hats.run("exec", "ci", "--", *WHOAMI, env=env)).startswith(ASSUMED_DEPLOYER)
+
+
+@pytest.mark.parametrize("expiration, says", [
+    ("2020-01-01T00:00:00Z", "the credentials there have expired"),
+    ("whenever", "Unknown string format: whenever"),
+])
+def test_environment_expiration_botocore_refuses_is_one_line(hats, sources, expiration, says):
+    add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n")
+    key = sources["key"]
+    env = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
+           "AWS_CREDENTIAL_EXPIRATION": expiration}
+    done = hats.run("exec", "ci", "--", "true", env=env)
+    assert one_line_failure(done, "profile 'ci': ").endswith(f"the environment (AWS_ACCESS_KEY_ID): {says}")
 
 
 # -- credential_source = Ec2InstanceMetadata -----------------------------------------------------
@@ -343,6 +371,61 @@ def test_the_full_uri_may_name_localhost(hats, world, sources):
         env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.full_uri.replace("127.0.0.1", "localhost"),
                "AWS_CONTAINER_AUTHORIZATION_TOKEN": endpoint.token}
         assert caller_arn(hats.run("exec", "task", "--", *WHOAMI, env=env)).startswith(ASSUMED_DEPLOYER)
+
+
+@pytest.mark.parametrize("uri", ["http://example.com/creds", "http://169.254.169.254/latest/meta-data/",
+                                 "http://10.0.0.1:8080/creds"])
+def test_a_full_uri_botocore_refuses_over_http_gets_no_request_and_one_line(hats, uri):
+    """botocore sends the token over http only to loopback and the ECS/EKS addresses."""
+    add_profiles(hats, TASK)
+    done = hats.run("exec", "task", "--", "true", env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": uri,
+                                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "a-token"})
+    assert "Unsupported host" in one_line_failure(done, "profile 'task': credential_source = EcsContainer: ")
+    assert "a-token" not in done.stderr
+
+
+def test_the_token_file_is_read_for_each_call_and_comes_before_the_token_variable(hats, world, sources):
+    add_profiles(hats, TASK)
+    token_file = hats.home / "eks-pod-identity-token"
+    with ContainerEndpoint(session_of(world, sources["key"])) as endpoint:
+        token_file.write_text(endpoint.token)
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.full_uri,
+               "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
+               "AWS_CONTAINER_AUTHORIZATION_TOKEN": "the-variable-is-read-second"}
+        assert caller_arn(hats.run("exec", "task", "--", *WHOAMI, env=env)).startswith(ASSUMED_DEPLOYER)
+        token_file.write_text("rotated-away")
+        refused = hats.run("exec", "task", "--renew", "--", "true", env=env)
+        assert "Received non 200 response 403" in one_line_failure(refused, "profile 'task': ")
+        token_file.write_text(endpoint.token + "\n")  # botocore does not strip it: a line break is refused
+        newline = hats.run("exec", "task", "--renew", "--", "true", env=env)
+        assert one_line_failure(newline, "profile 'task': ").endswith("Auth token value is not a legal header value")
+        token_file.unlink()
+        missing = hats.run("exec", "task", "--renew", "--", "true", env=env)
+        assert one_line_failure(missing, "profile 'task': ").endswith(f"{token_file}: No such file or directory")
+
+
+@pytest.mark.parametrize("failure, says", [
+    ((500, '{"code": "InternalError", "message": "cannot assume the task role"}'),
+     'Received non 200 response 500 from container metadata: {"code": "InternalError"'),
+    ((200, '{"code": "Failed", "message": "no role"}'), "its answer has no AccessKeyId"),
+    ((200, "<html>proxy login</html>"), "Unable to parse JSON returned from container metadata services"),
+    ((503, '{"message": "\x1b[2Jgone"}'), '{"message": "\\x1b[2Jgone"}'),  # escaped: it reaches a terminal
+])
+def test_an_error_from_the_container_endpoint_is_one_line(hats, world, sources, failure, says):
+    add_profiles(hats, TASK)
+    with ContainerEndpoint(session_of(world, sources["key"]), failure=failure) as endpoint:
+        done = hats.run("exec", "task", "--", "true", env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.full_uri,
+                                                            "AWS_CONTAINER_AUTHORIZATION_TOKEN": endpoint.token})
+    assert says in one_line_failure(done, "profile 'task': credential_source = EcsContainer: ")
+    assert "\x1b" not in done.stderr
+
+
+def test_no_container_variables_is_one_line_naming_them(hats):
+    add_profiles(hats, TASK)
+    done = hats.run("exec", "task", "--", "true")
+    assert one_line_failure(done, "profile 'task': ").endswith(
+        "no credentials there (neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set)")
 
 
 # -- web identity ----------------------------------------------------------------------------------

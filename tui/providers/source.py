@@ -19,6 +19,9 @@ from .base import NewCredentials, Renewal
 SOURCES = {"Environment": "the environment (AWS_ACCESS_KEY_ID)",
            "Ec2InstanceMetadata": "the EC2 instance metadata service",
            "EcsContainer": "the container credentials endpoint"}
+NOT_THERE = {"Environment": "no credentials there (AWS_ACCESS_KEY_ID is not set)",
+             "EcsContainer": "no credentials there (neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+                             "nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set)"}
 
 
 class CredentialSourceError(HatsError):
@@ -35,18 +38,27 @@ class CredentialSourceProvider:
 
         try:
             found = _provider(self.profile, self.source).load()
+            frozen = found.get_frozen_credentials() if found is not None else None  # refreshes what expired
         except BotoCoreError as exc:
             raise self._failed(first_line(exc)) from None
-        if found is None:
-            raise self._failed("no credentials there")
-        frozen = found.get_frozen_credentials()
+        except OSError as exc:  # AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+            raise self._failed(f"{exc.filename}: {exc.strerror or 'cannot be read'}") from None
+        except KeyError as exc:  # botocore takes the endpoint's answer as it comes
+            raise self._failed(f"its answer has no {exc.args[0]}") from None
+        except RuntimeError:  # botocore: "the refreshed credentials are still expired"
+            raise self._failed("the credentials there have expired") from None
+        except ValueError as exc:  # a FULL_URI host botocore refuses, a token with a line break, a bad expiry
+            raise self._failed(first_line(exc)) from None
+        if frozen is None:
+            raise self._failed(NOT_THERE.get(self.source, "no credentials there"))
         expiry = getattr(found, "_expiry_time", None)
         return NewCredentials(Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
                                           expiry.astimezone(timezone.utc) if expiry else None))
 
     def _failed(self, why: str) -> CredentialSourceError:
+        """One line; `why` may quote an endpoint's answer, so it is escaped like the profile's name."""
         return CredentialSourceError(f"profile '{printable(self.profile)}': credential_source = {self.source}: "
-                                     f"{SOURCES.get(self.source, 'unknown source')}: {why}")
+                                     f"{SOURCES.get(self.source, 'unknown source')}: {printable(why)}")
 
 
 def _provider(profile: str, source: str):
