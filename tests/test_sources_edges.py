@@ -526,3 +526,13 @@ def test_hats_list_names_each_source_and_runs_none(hats):
     assert (rows["build"], rows["task"], rows["gha"]) == ("credential_process", "credential_source", "web_identity")
     assert runs(hats, "listed") == 0
 
+
+
+def test_duration_seconds_on_a_web_identity_profile_is_not_asked_for_as_botocore_does_not(hats, world, sources):
+    """botocore's web identity fetcher sends RoleSessionName only: asking this one-hour role for two hours
+    would be refused (the local STS refuses as AWS does) where `aws --profile` works."""
+    gha_profile(hats, world, sources, "duration_seconds = 7200\nrole_session_name = web\n")
+    aws, ours = aws_and_hats(hats, "gha", {})
+    assert aws == ours == f"arn:aws:sts::{DEV}:assumed-role/edge-actions/web"
+    assert [call["duration"] for call in world.sts.calls if call["action"] == "AssumeRoleWithWebIdentity"] == [
+        None, None]
