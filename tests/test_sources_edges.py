@@ -536,3 +536,16 @@ def test_duration_seconds_on_a_web_identity_profile_is_not_asked_for_as_botocore
     assert aws == ours == f"arn:aws:sts::{DEV}:assumed-role/edge-actions/web"
     assert [call["duration"] for call in world.sts.calls if call["action"] == "AssumeRoleWithWebIdentity"] == [
         None, None]
+
+
+def test_a_role_that_is_its_own_source_with_only_a_credential_process_is_refused_as_botocore_refuses(hats):
+    """botocore lets a role source itself only for static keys (else InfiniteLoopConfigError)."""
+    add_profiles(hats, f"\n[profile selfish]\nrole_arn = {DEPLOYER}\nsource_profile = selfish\n"
+                       f"credential_process = {process_script(hats, 'never', PRINT_OUTPUT)}\n")
+    aws = subprocess.run([*WHOAMI, "--profile", "selfish"], env=hats.env, capture_output=True, text=True, timeout=60)
+    assert aws.returncode != 0 and "Infinite loop" in aws.stderr
+    for args in (("exec", "selfish", "--", "true"), ("export", "selfish")):
+        assert one_line_failure(hats.run(*args), "profile 'selfish'", code=2) == (
+            "hats: profile 'selfish' is its own source_profile with a credential_process and no keys, "
+            "which botocore refuses as a loop")
+    assert runs(hats, "never") == 0
