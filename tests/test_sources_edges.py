@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import DEV, IDENTITY
+from tests.conftest import DEV, IDENTITY, PROD
 from tests.test_exec import WHOAMI, caller_arn
 from tests.test_sources import (PRINT_OUTPUT, add_profiles, printing, process_script, runs, session_of,
                                 source_identities)
@@ -549,3 +549,21 @@ def test_a_role_that_is_its_own_source_with_only_a_credential_process_is_refused
             "hats: profile 'selfish' is its own source_profile with a credential_process and no keys, "
             "which botocore refuses as a loop")
     assert runs(hats, "never") == 0
+
+
+@pytest.mark.parametrize("endpoint_on", ["target", "source"])
+def test_the_metadata_endpoint_setting_is_read_from_the_profile_asked_for_as_botocore_reads_it(
+        hats, world, sources, endpoint_on):
+    """botocore builds its IMDS fetcher from the session's profile, the one named on the command line,
+    not from the credential_source profile deeper in the chain."""
+    with InstanceMetadata(session_of(world, sources["key"])) as imds:
+        setting = f"ec2_metadata_service_endpoint = {imds.url}\n"
+        add_profiles(hats, BOX + (setting if endpoint_on == "source" else "")
+                     + f"\n[profile deploy-prod]\nsource_profile = box\nrole_arn = arn:aws:iam::{PROD}:role/prod-hop\n"
+                     + (setting if endpoint_on == "target" else ""))
+        aws = subprocess.run([*WHOAMI, "--profile", "deploy-prod"], env=hats.env, capture_output=True, text=True,
+                             timeout=60)
+        ours = hats.run("exec", "deploy-prod", "--", *WHOAMI)
+    assert (aws.returncode == 0, ours.returncode == 0) == (endpoint_on == "target",) * 2, (aws.stderr, ours.stderr)
+    if endpoint_on == "target":  # the same role; the session names differ on purpose (README: role_session_name)
+        assert caller_arn(aws).rsplit("/", 1)[0] == caller_arn(ours).rsplit("/", 1)[0]

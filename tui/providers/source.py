@@ -2,8 +2,8 @@
 
 botocore's own providers fetch them (IMDSv2 with its token first, the
 container endpoint with its authorization token), so every override botocore
-knows applies: AWS_EC2_METADATA_SERVICE_ENDPOINT and the profile's
-ec2_metadata_service_endpoint, AWS_EC2_METADATA_DISABLED,
+knows applies: AWS_EC2_METADATA_SERVICE_ENDPOINT and ec2_metadata_service_endpoint
+(of the profile asked for, as botocore's session reads it), AWS_EC2_METADATA_DISABLED,
 AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI and their token.
 """
 
@@ -29,15 +29,16 @@ class CredentialSourceError(HatsError):
 
 
 class CredentialSourceProvider:
-    def __init__(self, profile: str, source: str):
-        self.profile = profile
+    def __init__(self, profile: str, source: str, target: str | None = None):
+        self.profile = profile  # the profile with the credential_source, named in errors
         self.source = source
+        self.target = target or profile  # botocore reads the IMDS settings from the profile asked for
 
     def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
         from botocore.exceptions import BotoCoreError
 
         try:
-            found = _provider(self.profile, self.source).load()
+            found = _provider(self.target, self.source).load()
             frozen = found.get_frozen_credentials() if found is not None else None  # refreshes what expired
         except BotoCoreError as exc:
             raise self._failed(first_line(exc)) from None
