@@ -204,12 +204,18 @@ def test_an_expiration_botocore_cannot_use_is_one_line(hats, monkeypatch, expira
     assert hats.run("export", "build", env=env).stdout == ""  # nothing was cached either
 
 
-@pytest.mark.parametrize("keys, says", [({"AccessKeyId": ""}, "AccessKeyId"),
-                                        ({"SecretAccessKey": None}, "SecretAccessKey")])
-def test_an_empty_or_null_key_is_refused(hats, keys, says):
+@pytest.mark.parametrize("keys, says", [
+    ({"AccessKeyId": ""}, "printed no AccessKeyId"), ({"SecretAccessKey": None}, "printed no SecretAccessKey"),
+    ({"SessionToken": 123}, "printed a SessionToken that is not text"),
+    ({"SessionToken": {"a": 1}, "Expiration": "2099-01-01T00:00:00Z"}, "printed a SessionToken that is not text"),
+    ({"Expiration": "9999-12-31T23:59:59-05:00"}, "printed an Expiration past the year 9999"),
+])
+def test_a_key_token_or_time_hats_cannot_pass_on_is_refused(hats, keys, says):
+    """Each was handed out (an int token then broke `hats exec` with a traceback) or was a traceback itself."""
     add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'nokey', PRINT_OUTPUT)}\n")
-    done = hats.run("export", "build", env=printing_json({**FAKE, **keys}))
-    assert one_line_failure(done, "profile 'build': ") == f"hats: profile 'build': credential_process printed no {says}"
+    for args in (("exec", "build", "--", "true"), ("export", "build", "--format", "json")):
+        done = hats.run(*args, env=printing_json({**FAKE, **keys}))
+        assert one_line_failure(done, "profile 'build': ") == f"hats: profile 'build': credential_process {says}"
 
 
 def test_output_that_is_not_utf8_is_refused_not_mangled_into_a_wrong_secret(hats, monkeypatch):
@@ -303,14 +309,19 @@ def test_environment_expiration_botocore_refuses_is_one_line(hats, sources, expi
 BOX = f"\n[profile box]\nrole_arn = {DEPLOYER}\ncredential_source = Ec2InstanceMetadata\n"
 
 
-@pytest.mark.parametrize("status", [403, 404, 405])
+@pytest.mark.parametrize("status", [403, 404, 405, 500, 400])
 def test_an_instance_whose_token_endpoint_refuses_is_read_without_a_token(hats, world, sources, status):
-    """botocore's rule: a 403, 404 or 405 to the token PUT means IMDSv1, so the GETs go without a token."""
+    """botocore's rule: a 403, 404 or 405 to the token PUT (or no good answer at all) means IMDSv1, so the
+    GETs go without a token; a 400 is a bad request, and no credentials."""
     add_profiles(hats, BOX)
     with InstanceMetadata(session_of(world, sources["key"]), token_status=status) as imds:
         done = hats.run("exec", "box", "--", *WHOAMI, env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url})
-    assert caller_arn(done).startswith(ASSUMED_DEPLOYER)
-    assert imds.requests[0] == ("PUT", "/latest/api/token")
+    if status == 400:
+        assert one_line_failure(done, "profile 'box': ").endswith("no credentials there")
+        assert imds.requests == [("PUT", "/latest/api/token")]
+    else:
+        assert caller_arn(done).startswith(ASSUMED_DEPLOYER)
+        assert imds.requests[0] == ("PUT", "/latest/api/token")
 
 
 def test_imdsv1_disabled_in_the_profile_refuses_that_fallback(hats, world, sources):

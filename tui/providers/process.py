@@ -117,8 +117,11 @@ class ProcessProvider:
                    if not isinstance(data.get(key), str) or not data[key]]
         if missing:
             raise self._failed(f"printed no {' or '.join(missing)}")
+        token = data.get("SessionToken")
+        if token is not None and not isinstance(token, str):
+            raise self._failed("printed a SessionToken that is not text")
         expires = self._expiration(data.get("Expiration"))
-        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken") or None, expires)
+        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], token or None, expires)
 
     def _expiration(self, value: object) -> datetime | None:
         """The Expiration as botocore reads it (ISO 8601, else dateutil's forms), refused where botocore fails:
@@ -132,7 +135,10 @@ class ProcessProvider:
             raise self._failed("printed an Expiration that is not an ISO 8601 time")
         if expires.tzinfo is None:
             raise self._failed("printed an Expiration with no time zone (add Z for UTC)")
-        expires = expires.astimezone(timezone.utc)
+        try:
+            expires = expires.astimezone(timezone.utc)
+        except OverflowError:  # past the year 9999 in UTC
+            raise self._failed("printed an Expiration past the year 9999") from None
         if expires <= utcnow():
             raise self._failed(f"printed credentials that expired at {iso(expires)}")
         return expires
