@@ -295,6 +295,7 @@ def test_environment_session_token_from_either_variable_security_token_first(hat
 @pytest.mark.parametrize("expiration, says", [
     ("2020-01-01T00:00:00Z", "the credentials there have expired"),
     ("whenever", "Unknown string format: whenever"),
+    ("2099-01-01T00:00:00", "an expiry time without a time zone"),
 ])
 def test_environment_expiration_botocore_refuses_is_one_line(hats, sources, expiration, says):
     add_profiles(hats, f"\n[profile ci]\nrole_arn = {DEPLOYER}\ncredential_source = Environment\n")

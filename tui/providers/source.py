@@ -48,6 +48,9 @@ class CredentialSourceProvider:
             raise self._failed(f"its answer has no {exc.args[0]}") from None
         except RuntimeError:  # botocore: "the refreshed credentials are still expired"
             raise self._failed("the credentials there have expired") from None
+        except TypeError as exc:  # botocore subtracts an expiry with no time zone from an aware now
+            raise self._failed("an expiry time without a time zone" if "offset-naive" in str(exc)
+                               else first_line(exc)) from None
         except ValueError as exc:  # a FULL_URI host botocore refuses, a token with a line break, a bad expiry
             raise self._failed(first_line(exc)) from None
         if frozen is None:
