@@ -120,6 +120,13 @@ def test_a_failing_process_says_its_stderr_then_one_line_with_its_status(hats):
                                "hats: profile 'build': credential_process exited with status 3\n")
 
 
+def test_a_process_ended_by_a_signal_says_which(hats):
+    body = "import signal\nos.kill(os.getpid(), signal.SIGTERM)"
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'killed', body)}\n")
+    assert one_line_failure(hats.run("export", "build"), "profile 'build': ") == (
+        "hats: profile 'build': credential_process was ended by signal SIGTERM")
+
+
 # -- credential_process: what it prints ----------------------------------------------------------
 @pytest.mark.parametrize("version, botocore_takes", [(1, True), (1.0, True), (True, True), (2, False),
                                                     ("1", False), (None, False)])

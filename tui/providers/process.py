@@ -87,6 +87,8 @@ class ProcessProvider:
             except _Stopped as stopped:
                 child.kill()
                 raise self._failed(str(stopped)) from None
+        if child.returncode < 0:
+            raise self._failed(f"was ended by signal {_signal_name(-child.returncode)}")
         if child.returncode != 0:
             raise self._failed(f"exited with status {child.returncode}")
         try:
@@ -193,6 +195,15 @@ def _answer(child: subprocess.Popen[bytes], deadline: float) -> bytes:
     except subprocess.TimeoutExpired:  # it closed its output but did not exit
         raise _timed_out() from None
     return b"".join(chunks)
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def _iso_time(value: str) -> datetime | None:
