@@ -417,7 +417,9 @@ def test_the_token_file_is_read_for_each_call_and_comes_before_the_token_variabl
         assert "Received non 200 response 403" in one_line_failure(refused, "profile 'task': ")
         token_file.write_text(endpoint.token + "\n")  # botocore does not strip it: a line break is refused
         newline = hats.run("exec", "task", "--renew", "--", "true", env=env)
-        assert one_line_failure(newline, "profile 'task': ").endswith("Auth token value is not a legal header value")
+        assert one_line_failure(newline, "profile 'task': ").endswith(
+            "the authorization token holds a line break, which botocore refuses to send "
+            "(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is read as it is, a final newline too)")
         token_file.unlink()
         missing = hats.run("exec", "task", "--renew", "--", "true", env=env)
         assert one_line_failure(missing, "profile 'task': ").endswith(f"{token_file}: No such file or directory")
@@ -586,3 +588,11 @@ def test_the_metadata_endpoint_setting_is_read_from_the_profile_asked_for_as_bot
     assert (aws.returncode == 0, ours.returncode == 0) == (endpoint_on == "target",) * 2, (aws.stderr, ours.stderr)
     if endpoint_on == "target":  # the same role; the session names differ on purpose (README: role_session_name)
         assert caller_arn(aws).rsplit("/", 1)[0] == caller_arn(ours).rsplit("/", 1)[0]
+
+
+def test_a_credential_process_in_the_credentials_file_runs_as_the_aws_cli_runs_it(hats, sources):
+    """botocore reads every setting of a credentials-file section, credential_process too."""
+    (hats.home / ".aws/credentials").write_text(
+        f"[filed]\ncredential_process = {process_script(hats, 'filed', PRINT_OUTPUT)}\nregion = eu-west-1\n")
+    aws, ours = aws_and_hats(hats, "filed", printing(sources["key"]))
+    assert aws == ours == BUILD_BOX

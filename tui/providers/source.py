@@ -24,6 +24,10 @@ NOT_THERE = {"Environment": "no credentials there (AWS_ACCESS_KEY_ID is not set)
                              "nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set)"}
 
 
+LINE_BREAK = ("the authorization token holds a line break, which botocore refuses to send "
+              "(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is read as it is, a final newline too)")
+
+
 class CredentialSourceError(HatsError):
     """The credential_source named in the config gave no credentials."""
 
@@ -52,7 +56,7 @@ class CredentialSourceProvider:
             raise self._failed("an expiry time without a time zone" if "offset-naive" in str(exc)
                                else first_line(exc)) from None
         except ValueError as exc:  # a FULL_URI host botocore refuses, a token with a line break, a bad expiry
-            raise self._failed(first_line(exc)) from None
+            raise self._failed(LINE_BREAK if "not a legal header value" in str(exc) else first_line(exc)) from None
         if frozen is None:
             raise self._failed(NOT_THERE.get(self.source, "no credentials there"))
         expiry = getattr(found, "_expiry_time", None)
