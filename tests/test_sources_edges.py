@@ -10,6 +10,8 @@ the one line and exit code of a failure.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -125,6 +127,25 @@ def test_a_process_ended_by_a_signal_says_which(hats):
     add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'killed', body)}\n")
     assert one_line_failure(hats.run("export", "build"), "profile 'build': ") == (
         "hats: profile 'build': credential_process was ended by signal SIGTERM")
+
+
+def test_ctrl_c_while_the_process_runs_ends_it_with_hats(hats):
+    """As subprocess.run (and the AWS CLI) do: a process that ignores SIGINT does not outlive hats."""
+    pid_file = hats.home / "process.pid"
+    body = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(30)")
+    add_profiles(hats, f"\n[profile build]\ncredential_process = {process_script(hats, 'stubborn', body)}\n")
+    run = subprocess.Popen([sys.executable, "-m", "tui", "export", "build"], env=hats.env, stderr=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=10)
+    assert (run.returncode, stderr) == (130, "hats: interrupted\n")
+    time.sleep(0.3)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
 
 
 # -- credential_process: what it prints ----------------------------------------------------------

@@ -87,6 +87,9 @@ class ProcessProvider:
             except _Stopped as stopped:
                 child.kill()
                 raise self._failed(str(stopped)) from None
+            except BaseException:  # Ctrl-C: as subprocess.run, the process does not outlive hats
+                child.kill()
+                raise
         if child.returncode < 0:
             raise self._failed(f"was ended by signal {_signal_name(-child.returncode)}")
         if child.returncode != 0:
