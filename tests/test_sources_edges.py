@@ -365,8 +365,8 @@ def test_metadata_disabled_asks_nothing(hats, world, sources):
     add_profiles(hats, BOX)
     with InstanceMetadata(session_of(world, sources["key"])) as imds:
         done = hats.run("exec", "box", "--", "true", env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
-                                                           "AWS_EC2_METADATA_DISABLED": "true"})
-    assert one_line_failure(done, "profile 'box': ").endswith("no credentials there")
+                                                           "AWS_EC2_METADATA_DISABLED": "True"})
+    assert one_line_failure(done, "profile 'box': ").endswith("not asked, AWS_EC2_METADATA_DISABLED is true")
     assert imds.requests == []
 
 

@@ -9,6 +9,7 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI and their token.
 
 from __future__ import annotations
 
+import os
 from datetime import timezone
 
 from ..credentials import Credentials
@@ -58,7 +59,7 @@ class CredentialSourceProvider:
         except ValueError as exc:  # a FULL_URI host botocore refuses, a token with a line break, a bad expiry
             raise self._failed(LINE_BREAK if "not a legal header value" in str(exc) else first_line(exc)) from None
         if frozen is None:
-            raise self._failed(NOT_THERE.get(self.source, "no credentials there"))
+            raise self._failed(_not_there(self.source))
         expiry = getattr(found, "_expiry_time", None)
         return NewCredentials(Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
                                           expiry.astimezone(timezone.utc) if expiry else None))
@@ -67,6 +68,13 @@ class CredentialSourceProvider:
         """One line; `why` may quote an endpoint's answer, so it is escaped like the profile's name."""
         return CredentialSourceError(f"profile '{printable(self.profile)}': credential_source = {self.source}: "
                                      f"{SOURCES.get(self.source, 'unknown source')}: {printable(why)}")
+
+
+def _not_there(source: str) -> str:
+    """Why a source had nothing, where the environment says."""
+    if source == "Ec2InstanceMetadata" and os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
+        return "not asked, AWS_EC2_METADATA_DISABLED is true"  # botocore's own test of it
+    return NOT_THERE.get(source, "no credentials there")
 
 
 def _provider(profile: str, source: str):
