@@ -23,8 +23,6 @@ SOURCES = {"Environment": "the environment (AWS_ACCESS_KEY_ID)",
 NOT_THERE = {"Environment": "no credentials there (AWS_ACCESS_KEY_ID is not set)",
              "EcsContainer": "no credentials there (neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
                              "nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set)"}
-
-
 LINE_BREAK = ("the authorization token holds a line break, which botocore refuses to send "
               "(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is read as it is, a final newline too)")
 
