@@ -24,12 +24,16 @@ DEPLOYER = f"arn:aws:iam::{DEV}:role/ci-deployer"  # trusts the identity account
 
 @pytest.fixture(scope="module")
 def sources(world):
+    return source_identities(world, "build-box", "ci-deployer", "github-actions")
+
+
+def source_identities(world, user: str, deployer: str, web_role: str) -> dict:
     """A second IAM user (the keys a credential_process or an instance holds) and roles for them."""
-    key_id, secret = world.sts.create_user(IDENTITY, "build-box")
-    world.sts.create_role(DEV, "ci-deployer", IDENTITY)
-    web_role = world.sts.create_web_identity_role(DEV, "github-actions")
+    key_id, secret = world.sts.create_user(IDENTITY, user)
+    world.sts.create_role(DEV, deployer, IDENTITY)
+    web_role_arn = world.sts.create_web_identity_role(DEV, web_role)
     world.secrets.add(secret)
-    return {"key": Credentials(key_id, secret), "web_role": web_role}
+    return {"key": Credentials(key_id, secret), "web_role": web_role_arn}
 
 
 def session_of(world, key: Credentials) -> Credentials:

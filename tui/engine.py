@@ -154,7 +154,7 @@ class Engine:
         """The provider of the chain's first credentials, cached where they are worth keeping."""
         base, kind = chain[0], base_kind(chain)
         if kind is BaseKind.SOURCE:
-            return CredentialSourceProvider(base.name, base.credential_source or "")
+            return CredentialSourceProvider(base.name, base.credential_source or "", chain[-1].name)
         if kind is BaseKind.PROCESS:
             process = ProcessProvider(base.name, base.credential_process or "", self.policy.process_stderr)
             return Cached(process, SessionKind.PROCESS, base.name, fingerprint([base]), base.name, self.cache)

@@ -196,6 +196,9 @@ class ProfileSet:
                         f"an IAM Identity Center role of '{base.name}' and AWS caps chained roles at "
                         f"{CHAIN_LIMIT_SECONDS} s")
             return None
+        if len(hops) > 1 and base.source_profile == base.name and base.credential_process and not base.has_file_keys:
+            return (f"profile '{base.name}' is its own source_profile with a credential_process and no keys, "
+                    "which botocore refuses as a loop")
         if "login_session" in base.settings:
             return (f"profile '{base.name}' gets its credentials from `aws login` (login_session), "
                     "which hats does not provide")

@@ -55,12 +55,9 @@ def assume_role(caller: Credentials, profile: str, role_arn: str, session_name: 
         _credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"]))
 
 
-def assume_role_with_web_identity(profile: str, role_arn: str, session_name: str, token: str,
-                                  duration: int | None) -> AssumedRole:
+def assume_role_with_web_identity(profile: str, role_arn: str, session_name: str, token: str) -> AssumedRole:
     """An unsigned call: the web identity token is the proof, there are no keys yet."""
-    params: dict[str, str | int] = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
-    if duration:
-        params["DurationSeconds"] = duration
+    params = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
     return _call(None, profile, "assume_role_with_web_identity", params, None, lambda answer: AssumedRole(
         _credentials(answer["Credentials"]), answer["AssumedRoleUser"]["Arn"]))
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from typing import IO, Callable
+import time
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Callable
 
-from ..credentials import Credentials, parse_iso
+from ..credentials import Credentials, iso, utcnow
 from ..display import printable
 from ..errors import ConfigError, HatsError
 from .base import NewCredentials, Renewal
 
+if TYPE_CHECKING:
+    import subprocess
+
 TIMEOUT_SECONDS = 60
+MAX_OUTPUT_BYTES = 1 << 20  # credentials are a few kB: more is a process that will not stop printing
 STDERR_LINE_CHARS = 200  # one status line's worth; the rest of a long line is cut
 
 
@@ -72,15 +78,26 @@ class ProcessProvider:
 
         stdin = None if stderr is None else subprocess.DEVNULL  # the app's keys are not the process's
         try:
-            done = subprocess.run(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
-                                  timeout=TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
-            raise self._failed(f"gave no answer within {TIMEOUT_SECONDS} s and was stopped") from None
+            child = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
         except OSError as exc:
             raise self._failed(f"cannot be run: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            raise self._failed(f"exited with status {done.returncode}")
-        return done.stdout.decode("utf-8", "replace")
+        with child:
+            try:
+                output = _answer(child, time.monotonic() + TIMEOUT_SECONDS)
+            except _Stopped as stopped:
+                child.kill()
+                raise self._failed(str(stopped)) from None
+            except BaseException:  # Ctrl-C: as subprocess.run, the process does not outlive hats
+                child.kill()
+                raise
+        if child.returncode < 0:
+            raise self._failed(f"was ended by signal {_signal_name(-child.returncode)}")
+        if child.returncode != 0:
+            raise self._failed(f"exited with status {child.returncode}")
+        try:
+            return output.decode("utf-8")
+        except UnicodeDecodeError:  # botocore fails too; a replaced byte would make a wrong secret
+            raise self._failed("printed something that is not UTF-8 text") from None
 
     def _relay(self, stream: IO[bytes], said: list[str]) -> None:
         """Each non-blank stderr line, escaped and cut to one status line, to on_stderr."""
@@ -101,15 +118,35 @@ class ProcessProvider:
             raise self._failed("printed JSON that is not an object")
         if data.get("Version") != 1:
             raise self._failed("printed no \"Version\": 1, the only version the AWS CLI reads")
-        missing = [key for key in ("AccessKeyId", "SecretAccessKey") if not isinstance(data.get(key), str)]
+        missing = [key for key in ("AccessKeyId", "SecretAccessKey")
+                   if not isinstance(data.get(key), str) or not data[key]]
         if missing:
             raise self._failed(f"printed no {' or '.join(missing)}")
-        expiration = data.get("Expiration")
+        token = data.get("SessionToken")
+        if token is not None and not isinstance(token, str):
+            raise self._failed("printed a SessionToken that is not text")
+        expires = self._expiration(data.get("Expiration"))
+        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], token or None, expires)
+
+    def _expiration(self, value: object) -> datetime | None:
+        """The Expiration as botocore reads it (ISO 8601, else dateutil's forms), refused where botocore fails:
+        not text, no time zone, or already past (botocore: 'the refreshed credentials are still expired')."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._failed("printed an Expiration that is not a time in text (ISO 8601)")
+        expires = _iso_time(value) or _dateutil_time(value)
+        if expires is None:
+            raise self._failed("printed an Expiration that is not an ISO 8601 time")
+        if expires.tzinfo is None:
+            raise self._failed("printed an Expiration with no time zone (add Z for UTC)")
         try:
-            expires = parse_iso(expiration) if expiration else None
-        except (TypeError, ValueError):
-            raise self._failed("printed an Expiration that is not an ISO 8601 time") from None
-        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("SessionToken") or None, expires)
+            expires = expires.astimezone(timezone.utc)
+        except OverflowError:  # past the year 9999 in UTC
+            raise self._failed("printed an Expiration past the year 9999") from None
+        if expires <= utcnow():
+            raise self._failed(f"printed credentials that expired at {iso(expires)}")
+        return expires
 
     @property
     def _name(self) -> str:
@@ -117,3 +154,73 @@ class ProcessProvider:
 
     def _failed(self, what: str) -> CredentialProcessError:
         return CredentialProcessError(f"profile '{self._name}': credential_process {what}")
+
+
+class _Stopped(Exception):
+    """Why a process was stopped before it answered."""
+
+
+def _timed_out() -> _Stopped:
+    return _Stopped(f"gave no answer within {TIMEOUT_SECONDS} s and was stopped")
+
+
+def _answer(child: subprocess.Popen[bytes], deadline: float) -> bytes:
+    """What the process printed before it exited, within the deadline and MAX_OUTPUT_BYTES.
+
+    Once it has exited, what is in the pipe is its answer: a background process it left holding
+    the pipe open (botocore waits for that one too) is not waited for.
+    """
+    import selectors
+    import subprocess
+
+    assert child.stdout is not None
+    chunks, size, fd = [], 0, child.stdout.fileno()
+    with selectors.DefaultSelector() as ready:
+        ready.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timed_out()
+            exited = child.poll() is not None
+            if not ready.select(0 if exited else min(left, 0.1)):
+                if exited:
+                    break
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_OUTPUT_BYTES:
+                raise _Stopped(f"printed more than {MAX_OUTPUT_BYTES // 1024} kB and was stopped")
+            chunks.append(chunk)
+    try:
+        child.wait(max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:  # it closed its output but did not exit
+        raise _timed_out() from None
+    return b"".join(chunks)
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _iso_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _dateutil_time(value: str) -> datetime | None:
+    """botocore's own parser for the forms ISO 8601 does not take ('Tue, 01 Jan 2030 00:00:00 GMT')."""
+    from dateutil.parser import parse  # here: only an unusual Expiration pays for it; botocore depends on it
+
+    try:
+        return parse(value)
+    except (ValueError, OverflowError):
+        return None

@@ -21,8 +21,8 @@ class WebIdentityProvider:
         profile = self.profile
         assert profile.role_arn is not None  # base_kind makes a web identity base only with a role_arn
         session_name = profile.role_session_name or f"hats-{int(time.time())}"  # botocore: botocore-session-<time>
-        assumed = sts.assume_role_with_web_identity(profile.name, profile.role_arn, session_name, self._token(),
-                                                    profile.duration_seconds)
+        # botocore sends no DurationSeconds here (duration_seconds is a role hop's setting): STS's default hour
+        assumed = sts.assume_role_with_web_identity(profile.name, profile.role_arn, session_name, self._token())
         return NewCredentials(assumed.credentials, assumed.arn)
 
     def _token(self) -> str:

@@ -257,6 +257,8 @@ class LocalSTS(IamLayer, LoopbackServer):
             return "403 Forbidden", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
         if self._web_tokens.get(params.get("WebIdentityToken", "")) != arn:
             return "400 Bad Request", "InvalidIdentityToken", "The web identity token that was passed is invalid"
+        if int(params.get("DurationSeconds") or 3600) > self._roles[arn].max_session_duration:
+            return "400 Bad Request", "ValidationError", ROLE_LIMIT
         return None
 
     def _code_problem(self, serial: str, code: str, caller: Principal) -> str | None:

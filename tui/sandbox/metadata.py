@@ -4,13 +4,17 @@ moto has neither. Each serves one set of credentials the way AWS does, and
 records the requests, so a test can check what botocore asked for:
 
 * IMDSv2: PUT /latest/api/token first; every GET without that token is a 401.
-* The container endpoint: GET of its path with the Authorization token, else 403.
+  With `token_status` set to another status, the PUT gets that and GETs need no
+  token (an instance that still allows IMDSv1); `delay` holds every answer back.
+* The container endpoint: GET of its path with the Authorization token, else 403;
+  with `failure` set, that (status, body) instead of the credentials.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from http.server import BaseHTTPRequestHandler
 
 from ..credentials import Credentials, iso
@@ -36,19 +40,25 @@ class _CredentialServer(StandInServer):
 class InstanceMetadata(_CredentialServer):
     """IMDSv2 on loopback: point AWS_EC2_METADATA_SERVICE_ENDPOINT at `url`."""
 
-    def __init__(self, credentials: Credentials, role: str = "ec2-instance-role"):
+    def __init__(self, credentials: Credentials, role: str = "ec2-instance-role", token_status: int = 200,
+                 delay: float = 0):
         super().__init__(credentials)
         self.role = role
         self.tokens: set[str] = set()
+        self.token_status = token_status
+        self.delay = delay
 
     def answer(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        time.sleep(self.delay)
         if method == "PUT":
             if request.path != "/latest/api/token" or not request.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
                 return reply(request, 400, "")
+            if self.token_status != 200:
+                return reply(request, self.token_status, "")
             token = secrets.token_urlsafe(24)
             self.tokens.add(token)
             return reply(request, 200, token)
-        if request.headers.get("X-aws-ec2-metadata-token") not in self.tokens:
+        if self.token_status == 200 and request.headers.get("X-aws-ec2-metadata-token") not in self.tokens:
             return reply(request, 401, "")
         if request.path == ROLE_PATH:
             return reply(request, 200, self.role)
@@ -64,9 +74,10 @@ class ContainerEndpoint(_CredentialServer):
 
     path = "/v2/credentials/task"
 
-    def __init__(self, credentials: Credentials):
+    def __init__(self, credentials: Credentials, failure: tuple[int, str] | None = None):
         super().__init__(credentials)
         self.token = secrets.token_urlsafe(24)
+        self.failure = failure
 
     @property
     def full_uri(self) -> str:
@@ -77,4 +88,6 @@ class ContainerEndpoint(_CredentialServer):
             return reply(request, 404, "")
         if request.headers.get("Authorization") != self.token:
             return reply(request, 403, "")
+        if self.failure:
+            return reply(request, self.failure[0], self.failure[1], "application/json")
         return reply(request, 200, json.dumps(self._document()), "application/json")
