@@ -156,7 +156,7 @@ CASES = [
                          ("fraction", "1800.0"), ("superscript", "\u00b2"), ("empty", "")]],
     Case("credential-source-empty-environment", EXEC_R, 1,
          "hats: profile 'r': credential_source = Environment: the environment (AWS_ACCESS_KEY_ID): "
-         "no credentials there",
+         "no credentials there (AWS_ACCESS_KEY_ID is not set)",
          extra=profile("r", role_arn=AUDITOR, credential_source="Environment")),
     Case("credential-source-and-source-profile", EXEC_R, 2,
          "hats: profile 'r' has both source_profile and credential_source; botocore takes only one",
