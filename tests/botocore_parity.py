@@ -30,7 +30,8 @@ from pathlib import Path
 
 from tui.chains import BaseKind, base_kind
 from tui.errors import ConfigError
-from tui.profiles import SECRET_SETTINGS, load, static_keys
+from tui.profile import SECRET_SETTINGS
+from tui.profiles import load, static_keys
 
 # Where hats refuses on purpose, with one line; botocore would go on (and AWS, or nobody, would fail later).
 REFUSALS = {
