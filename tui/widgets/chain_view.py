@@ -11,14 +11,14 @@ from typing import Any, Iterator
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from ..chains import Hop
 from ..display import printable
+from .live_static import LiveStatic
 from .marks import time_left
 
 
-class ChainView(Static):
+class ChainView(LiveStatic):
     """Shows the hops of one chain and which of them takes the MFA code."""
 
     def __init__(self, **kwargs: Any):
@@ -38,27 +38,31 @@ class ChainView(Static):
         if not self.hops:
             return
         left = None if self.mfa_expiry is None else (self.mfa_expiry - now).total_seconds()
+        rows: list[tuple[Text, ...]] = []
+        for number, hop in enumerate(self.hops):
+            if number:
+                rows.append((Text(""), Text("│ AssumeRole", style="dim")))
+            rows.append((Text(str(number)), Text(printable(hop.profile), style="bold")
+                         .append(f"  {printable(hop.principal)}", style="dim")))
+            rows.extend((Text(label), value) for label, value in self._details(hop, left if number == 0 else None))
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", justify="right")
         table.add_column()
-        for number, hop in enumerate(self.hops):
-            if number:
-                table.add_row("", Text("│ AssumeRole", style="dim"))
-            table.add_row(str(number), Text(printable(hop.profile), style="bold")
-                          .append(f"  {printable(hop.principal)}", style="dim"))
-            for label, value in self._details(hop, left if number == 0 else None):
-                table.add_row(label, value)
-        self.update(table)
+        for row in rows:
+            table.add_row(*row)
+        self.draw(table, rows)
 
     def show_problem(self, profile: str, problem: str) -> None:
         self.hops = []
         self.border_title = Text(f"chain to {printable(profile)}")
-        self.update(Text(printable(problem), style="red"))
+        shown = Text(printable(problem), style="red")
+        self.draw(shown, [(shown,)])
 
     def show_nothing(self) -> None:
         self.hops = []
         self.border_title = "chain"
-        self.update(Text("Highlight a profile to see its chain.", style="dim"))
+        hint = Text("Highlight a profile to see its chain.", style="dim")
+        self.draw(hint, [(hint,)])
 
     def _details(self, hop: Hop, mfa_session_left: float | None) -> Iterator[tuple[str, Text]]:
         if hop.account:

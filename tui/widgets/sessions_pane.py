@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from ..credentials import SessionKind
 from ..display import printable
+from .live_static import LiveStatic
 from .marks import SessionMark, expiry_mark, session_mark, time_left
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ KIND_NAMES = {SessionKind.MFA_SESSION: "MFA session", SessionKind.ROLE: "role",
               SessionKind.PROCESS: "credential_process"}
 
 
-class SessionsPane(Static):
+class SessionsPane(LiveStatic):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.entries: list[SessionEntry] = []
@@ -37,23 +37,25 @@ class SessionsPane(Static):
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
-        self.border_title = f"sessions ({len(self.entries)})" + (f" · sign-ins ({len(self.sign_ins)})"
-                                                                  if self.sign_ins else "")
+        title = f"sessions ({len(self.entries)})" + (f" · sign-ins ({len(self.sign_ins)})" if self.sign_ins else "")
+        if title != self.border_title:
+            self.border_title = title
         if not self.entries and not self.sign_ins:
-            self.update(Text("No cached sessions. Enter opens a shell and makes one.", style="dim"))
+            empty = Text("No cached sessions. Enter opens a shell and makes one.", style="dim")
+            self.draw(empty, [(empty,)])
             return
-        table = Table.grid(padding=(0, 2))
-        for _ in range(4):
-            table.add_column()
-        for sign_in in self.sign_ins:
-            table.add_row(*self._sign_in_row(sign_in, now))
+        rows = [self._sign_in_row(sign_in, now) for sign_in in self.sign_ins]
         for entry in self.entries:
             mark = session_mark(entry, self.margin_seconds, now)
             left = (entry.expiration - now).total_seconds()
-            table.add_row(Text(mark.symbol, style=mark.style), Text(printable(entry.profile), style="bold"),
-                          Text(KIND_NAMES[entry.kind], style="dim"),
-                          Text(time_left(left), style=mark.style))
-        self.update(table)
+            rows.append((Text(mark.symbol, style=mark.style), Text(printable(entry.profile), style="bold"),
+                         Text(KIND_NAMES[entry.kind], style="dim"), Text(time_left(left), style=mark.style)))
+        table = Table.grid(padding=(0, 2))
+        for _ in range(4):
+            table.add_column()
+        for row in rows:
+            table.add_row(*row)
+        self.draw(table, rows)
 
     def _sign_in_row(self, sign_in: SignInEntry, now: datetime) -> tuple[Text, ...]:
         """A sign-in whose access token ran out is still signed in while its refresh token lasts."""
