@@ -86,6 +86,8 @@ class AppBase(App):
 
     def tick(self, new_entries: bool = False) -> None:
         """Recompute every countdown from the clock; a no-op while the screen is torn down."""
+        if not self.screen_stack:  # the app is closing: the last tick can come after its screens went
+            return
         panes, trees = self.main.query(SessionsPane), self.main.trees
         if not panes or not trees:
             return
