@@ -159,7 +159,7 @@ class Engine:
             process = ProcessProvider(base.name, base.credential_process or "", self.policy.process_stderr)
             return Cached(process, SessionKind.PROCESS, base.name, fingerprint([base]), base.name, self.cache)
         if kind is BaseKind.SSO:
-            return Cached(SsoRoleProvider(base, self.profiles.sso_role(base), self.keeper), SessionKind.ROLE,
+            return Cached(SsoRoleProvider(base, self.profiles.sso_role(base), lambda: self.keeper), SessionKind.ROLE,
                           base.name, fingerprint([base]), base.name, self.cache)
         if kind is BaseKind.WEB_IDENTITY:
             return Cached(WebIdentityProvider(base, base.web_identity_token_file or ""), SessionKind.ROLE,

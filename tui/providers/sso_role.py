@@ -8,6 +8,8 @@ from ..errors import SignInNeeded
 from .base import NewCredentials, Renewal
 
 if TYPE_CHECKING:  # types only: a cached exec of any other profile never imports tui.sso
+    from collections.abc import Callable
+
     from ..profiles import Profile
     from ..sso.config import SignIn, SsoRole
     from ..sso.keeper import TokenKeeper
@@ -25,14 +27,15 @@ class SignInRequired(Exception):
 
 
 class SsoRoleProvider:
-    def __init__(self, profile: Profile, role: SsoRole, keeper: TokenKeeper):
+    def __init__(self, profile: Profile, role: SsoRole, keeper: Callable[[], TokenKeeper]):
+        """`keeper` is asked for only when a token is needed: a cached role's run never imports the token code."""
         self.profile, self.role, self.keeper = profile, role, keeper
 
     def retrieve(self, renewal: Renewal | None = None) -> NewCredentials:
         target, refused = self.role.sign_in, None
         for _ in range(2):  # a token the portal refuses is refreshed once, else a person signs in
             try:
-                token = self.keeper.token(target, self.profile.name, refused)
+                token = self.keeper().token(target, self.profile.name, refused)
             except SignInNeeded as need:
                 raise SignInRequired(target, str(need), refused) from None
             from ..sso import calls
