@@ -158,6 +158,10 @@ CASES = [
          "hats: profile 'r': credential_source = Environment: the environment (AWS_ACCESS_KEY_ID): "
          "no credentials there (AWS_ACCESS_KEY_ID is not set)",
          extra=profile("r", role_arn=AUDITOR, credential_source="Environment")),
+    Case("credential-source-without-role-arn", EXEC_R, 3,
+         "hats: no key stored for profile 'r': run `hats add r`; its credential_source is used only with a "
+         "role_arn, as botocore uses it",
+         extra=profile("r", credential_source="Environment")),
     Case("credential-source-and-source-profile", EXEC_R, 2,
          "hats: profile 'r' has both source_profile and credential_source; botocore takes only one",
          extra=profile("r", role_arn=AUDITOR, credential_source="Environment", source_profile="jan-work")),

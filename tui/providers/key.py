@@ -6,6 +6,7 @@ from typing import Callable
 
 from ..credentials import Credentials
 from ..display import printable
+from ..errors import NoKeyError
 from ..profiles import Profile
 from ..store.vault import Vault
 from .base import Issued, NewCredentials, Renewal
@@ -27,7 +28,13 @@ class KeyProvider:
             self.notify(f"using the key for '{name}' from {self.user.key_file}; "
                         f"move it into the keyring with `hats add {name}`")
             return NewCredentials(key)
-        return NewCredentials(self.vault.require_key(self.user.name))
+        try:
+            return NewCredentials(self.vault.require_key(self.user.name))
+        except NoKeyError as exc:
+            if self.user.credential_source:  # botocore too reads it only with role_arn, and finds nothing
+                raise NoKeyError(f"{exc}; its credential_source is used only with a role_arn, "
+                                 "as botocore uses it") from None
+            raise
 
 
 def _file_key(user: Profile) -> Credentials | None:
