@@ -176,6 +176,11 @@ CASES = [
          extra=profile("cp", credential_process="echo junk") + role("r", source_profile="cp")),
     Case("unknown-profile", ("exec", "nope", "--", "true"), 2, "hats: profile 'nope' is not in <config>"),
     Case("unknown-profile-export", ("export", "nope"), 2, "hats: profile 'nope' is not in <config>"),
+    Case("chained-role-over-an-hour-from-a-web-identity", EXEC_R, 2,
+         "hats: profile 'r' asks for 7200 s, but it is assumed from the web identity role of 'wi' and AWS caps "
+         "chained roles at 3600 s",
+         extra=profile("wi", role_arn=AUDITOR, web_identity_token_file="/nonexistent/token")
+         + role("r", source_profile="wi", duration_seconds="7200")),
     Case("chained-role-over-an-hour", ("exec", "prod-long", "--mfa-token", "<code>", "--", "true"), 2,
          r"re:hats: profile 'prod-long' asks for 7200 s, but it is assumed from 'dev-hop''?s session "
          r"and AWS caps chained roles at 3600 s"),

@@ -111,16 +111,14 @@ class ProfileSet:
         """A base whose credentials botocore takes from a source hats does not provide (its providers' order)."""
         base = hops[0]
         if base.web_identity_token_file:
-            return None if base.role_arn else f"profile '{base.name}' has web_identity_token_file but no role_arn"
+            if not base.role_arn:
+                return f"profile '{base.name}' has web_identity_token_file but no role_arn"
+            return _over_the_chain_limit(hops, f"the web identity role of '{base.name}'")
         if is_sso_profile(base.settings) and not (len(hops) > 1 and base.has_file_keys):
             found = sso_role(base.name, base.settings, self.sign_ins)
             if isinstance(found, str):
                 return found
-            if len(hops) > 1 and (hops[1].duration_seconds or 0) > CHAIN_LIMIT_SECONDS:
-                return (f"profile '{hops[1].name}' asks for {hops[1].duration_seconds} s, but it is assumed from "
-                        f"an IAM Identity Center role of '{base.name}' and AWS caps chained roles at "
-                        f"{CHAIN_LIMIT_SECONDS} s")
-            return None
+            return _over_the_chain_limit(hops, f"an IAM Identity Center role of '{base.name}'")
         if len(hops) > 1 and base.source_profile == base.name and base.credential_process and not base.has_file_keys:
             return (f"profile '{base.name}' is its own source_profile with a credential_process and no keys, "
                     "which botocore refuses as a loop")
@@ -139,6 +137,14 @@ class ProfileSet:
     def roles_from(self, name: str) -> list[Profile]:
         """Profiles whose source_profile is `name` (excluding itself)."""
         return [p for p in self.profiles.values() if p.source_profile == name and p.name != name]
+
+
+def _over_the_chain_limit(hops: list[Profile], base_role: str) -> str | None:
+    """A base that is itself a role session (web identity, Identity Center): its first hop is chained too."""
+    if len(hops) > 1 and (hops[1].duration_seconds or 0) > CHAIN_LIMIT_SECONDS:
+        return (f"profile '{hops[1].name}' asks for {hops[1].duration_seconds} s, but it is assumed from "
+                f"{base_role} and AWS caps chained roles at {CHAIN_LIMIT_SECONDS} s")
+    return None
 
 
 def _check_chain_limit(hops: list[Profile]) -> None:
