@@ -40,14 +40,14 @@ class Credentials:
         self.session_token = session_token
         self.expiration = expiration
 
-    def _fields(self) -> tuple:
+    def _values(self) -> tuple:
         return self.access_key_id, self.secret_access_key, self.session_token, self.expiration
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Credentials) and self._fields() == other._fields()
+        return isinstance(other, Credentials) and self._values() == other._values()
 
     def __hash__(self) -> int:
-        return hash(self._fields())
+        return hash(self._values())
 
     def __repr__(self) -> str:
         return f"Credentials(access_key_id={self.access_key_id!r}, expiration={self.expiration!r})"
